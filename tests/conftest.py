@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.world import World, build_world
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CI sets YIWANG_REQUIRE_POSTGRES=1 for the PostgreSQL run: a test run that silently fell back to
+    # SQLite would prove nothing about PostgreSQL.
+    if os.environ.get("YIWANG_REQUIRE_POSTGRES") == "1":
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"YIWANG_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
