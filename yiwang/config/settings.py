@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yiwang.people",
     "yiwang.cases",
     "yiwang.web",
+    "yiwang.demo",
 ]
 
 MIDDLEWARE = [
