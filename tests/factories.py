@@ -83,12 +83,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
 
-def grant(user: User, role: Role, *, division: Division | None = None, department: Department | None = None) -> User:
+def grant(
+    user: User, role: Role, *, division: Division | None = None, department: Department | None = None
+) -> User:
     Grant.objects.create(user=user, role=role, division=division, department=department)
     return user
 

@@ -74,9 +74,15 @@ def build_world() -> World:
     street_b = make_street(district, 104, "大场镇")
     community_a = make_community(street_a, 1, "社区A1")
     community_b = make_community(street_b, 201, "村B1")
-    grid_a1 = GridFactory(community=community_a, code=f"{community_a.code}001", boundary=square(120.00, 35.90))
-    grid_a2 = GridFactory(community=community_a, code=f"{community_a.code}002", boundary=square(120.01, 35.90))
-    grid_b1 = GridFactory(community=community_b, code=f"{community_b.code}001", boundary=square(120.10, 35.90))
+    grid_a1 = GridFactory(
+        community=community_a, code=f"{community_a.code}001", boundary=square(120.00, 35.90)
+    )
+    grid_a2 = GridFactory(
+        community=community_a, code=f"{community_a.code}002", boundary=square(120.01, 35.90)
+    )
+    grid_b1 = GridFactory(
+        community=community_b, code=f"{community_b.code}001", boundary=square(120.10, 35.90)
+    )
     dept_a = DepartmentFactory(code="CG", name="城管局")
     dept_a_sub = DepartmentFactory(code="CG-01", name="城管执法中队", parent=dept_a)
     dept_b = DepartmentFactory(code="SW", name="水务集团", kind=DepartmentKind.PUBLIC_SERVICE)
@@ -100,7 +106,9 @@ def build_world() -> World:
         dispatcher_a=grant(UserFactory(username="dispatcher_a"), Role.DISPATCHER, division=street_a),
         dispatcher_b=grant(UserFactory(username="dispatcher_b"), Role.DISPATCHER, division=street_b),
         handler_a=grant(UserFactory(username="handler_a"), Role.DEPARTMENT_HANDLER, department=dept_a),
-        handler_a_sub=grant(UserFactory(username="handler_a_sub"), Role.DEPARTMENT_HANDLER, department=dept_a_sub),
+        handler_a_sub=grant(
+            UserFactory(username="handler_a_sub"), Role.DEPARTMENT_HANDLER, department=dept_a_sub
+        ),
         handler_b=grant(UserFactory(username="handler_b"), Role.DEPARTMENT_HANDLER, department=dept_b),
         grid_worker_a1=grid_worker,
         outsider=UserFactory(username="outsider"),

@@ -28,7 +28,9 @@ GRID_MATRIX = {
 
 
 @pytest.mark.parametrize(("persona", "expected"), sorted(GRID_MATRIX.items()))
-def test_each_persona_sees_exactly_the_grids_of_its_area(world: World, persona: str, expected: set[str]) -> None:
+def test_each_persona_sees_exactly_the_grids_of_its_area(
+    world: World, persona: str, expected: set[str]
+) -> None:
     user = world.personas()[persona]
     seen = set(Grid.objects.visible_to(user).values_list("code", flat=True))
     assert seen == {getattr(world, name).code for name in expected}

@@ -27,7 +27,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when YIWANG_MODE=production")
     SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when YIWANG_MODE=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -176,6 +178,17 @@ YIWANG_TILE_URL = env_str("YIWANG_TILE_URL", "")
 YIWANG_SHARED_DIR = Path(env_str("YIWANG_SHARED_DIR", str(BASE_DIR.parent.parent / "shared")))
 # How far (metres) from any grid a point may be and still get a "nearest grid" suggestion.
 YIWANG_LOCATOR_TOLERANCE_M = env_int("YIWANG_LOCATOR_TOLERANCE_M", 200, minimum=0)
+# Keys that encrypt personal data at rest (yiwang.core.pii): comma-separated Fernet keys; the first
+# encrypts, every one decrypts, so a new key goes first and old ones stay until `reencrypt` has run.
+# The embedded default keeps one generated key in DATA_DIR, like the secret key.
+YIWANG_PII_KEYS = env_list("YIWANG_PII_KEYS", [])
+if not YIWANG_PII_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("YIWANG_PII_KEYS is required when YIWANG_MODE=production")
+    YIWANG_PII_KEYS = [persistent_secret(DATA_DIR / "pii_key")]
+# Key for the exact-match lookup hashes of personal data; empty: derived from SECRET_KEY (then
+# rotating SECRET_KEY means recomputing the hashes, so production should set its own).
+YIWANG_PII_HASH_KEY = env_str("YIWANG_PII_HASH_KEY", "")
 
 LOGGING = {
     "version": 1,

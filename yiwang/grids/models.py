@@ -34,12 +34,16 @@ class DivisionQuerySet(models.QuerySet["Division"]):
         if scope.everything:
             return self
         own = scope.district_ids | scope.street_ids | scope.community_ids
-        inside = models.Q(pk__in=sorted(own)) | area_q(scope, AreaFields(district="district_id", street="street_id"))
+        inside = models.Q(pk__in=sorted(own)) | area_q(
+            scope, AreaFields(district="district_id", street="street_id")
+        )
         ancestors = models.Q(pk__in=[])
         lower = scope.street_ids | scope.community_ids
         if lower:
             below = Division.objects.filter(pk__in=sorted(lower))
-            ancestors = models.Q(pk__in=below.values("district_id")) | models.Q(pk__in=below.values("street_id"))
+            ancestors = models.Q(pk__in=below.values("district_id")) | models.Q(
+                pk__in=below.values("street_id")
+            )
         return self.filter(inside | ancestors)
 
 
@@ -55,7 +59,12 @@ class Division(TimeStampedModel):
     level = models.CharField(_("层级"), max_length=16, choices=DivisionLevel.choices, db_index=True)
     kind = models.CharField(_("类型"), max_length=16, blank=True, help_text=_("街道、镇、社区、村等"))
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     district = models.ForeignKey(
         "self", verbose_name=_("所属区县"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -133,7 +142,9 @@ class Grid(TimeStampedModel):
         limit_choices_to={"level": DivisionLevel.COMMUNITY},
     )
     kind = models.CharField(_("类型"), max_length=16, choices=GridKind.choices, default=GridKind.BASIC)
-    dedicated_to = models.CharField(_("专属对象"), max_length=100, blank=True, help_text=_("学校、医院、园区等"))
+    dedicated_to = models.CharField(
+        _("专属对象"), max_length=100, blank=True, help_text=_("学校、医院、园区等")
+    )
     labels = models.ManyToManyField(GridLabel, verbose_name=_("标签"), blank=True, related_name="grids")
     boundary = models.JSONField(_("边界 (GeoJSON, WGS84)"))
     households = models.PositiveIntegerField(_("户数"), default=0)
@@ -189,6 +200,9 @@ class GridBeatLink(models.Model):
         verbose_name_plural = _("网格-警格关联")
         constraints = [models.UniqueConstraint(fields=["grid", "beat"], name="grid_beat_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.grid_id} ∩ {self.beat_id}: {self.share:.0%}"
+
 
 class ExternalGridOwner(models.TextChoices):
     URBAN_MANAGEMENT = "urban", _("城管")
@@ -206,7 +220,11 @@ class ExternalGrid(TimeStampedModel):
     owner = models.CharField(_("所属条线"), max_length=16, choices=ExternalGridOwner.choices)
     boundary = models.JSONField(_("边界 (GeoJSON, WGS84)"))
     grids = models.ManyToManyField(
-        Grid, verbose_name=_("基础网格"), through="ExternalGridLink", related_name="external_grids", blank=True
+        Grid,
+        verbose_name=_("基础网格"),
+        through="ExternalGridLink",
+        related_name="external_grids",
+        blank=True,
     )
 
     class Meta:
@@ -229,6 +247,9 @@ class ExternalGridLink(models.Model):
         verbose_name = _("专业网格映射")
         verbose_name_plural = _("专业网格映射")
         constraints = [models.UniqueConstraint(fields=["external", "grid"], name="external_grid_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ∩ {self.grid_id}: {self.share:.0%}"
 
 
 class GridStaffRole(models.TextChoices):

@@ -64,7 +64,12 @@ class Department(TimeStampedModel):
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
     kind = models.CharField(_("类型"), max_length=16, choices=DepartmentKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     division = models.ForeignKey(
         "grids.Division",
@@ -128,8 +133,8 @@ def compute_scope(user: User) -> Scope:
     by_level: dict[str, set[int]] = {level: set() for level in DivisionLevel.values}
     department_roots: set[int] = set()
     for grant in grants:
-        if grant.division_id is not None:
-            by_level[grant.division.level].add(grant.division_id)
+        if grant.division is not None:
+            by_level[grant.division.level].add(grant.division.pk)
         if grant.department_id is not None:
             department_roots.add(grant.department_id)
     grid_ids: frozenset[int] = frozenset()

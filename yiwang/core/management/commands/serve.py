@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
-        parser.add_argument("--demo", action="store_true", help="load the demo district if the database is empty")
+        parser.add_argument(
+            "--demo", action="store_true", help="load the demo district if the database is empty"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -32,7 +34,9 @@ class Command(BaseCommand):
         if not options["no_worker"] and settings.TASKS_BACKEND == "database":
             children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "db_worker"]))
         bind = f"{options['host']}:{options['port']}"
-        self.stdout.write(self.style.SUCCESS(f"Yiwang 已启动 / running at http://{bind}/  (Ctrl+C 停止 / to stop)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Yiwang 已启动 / running at http://{bind}/  (Ctrl+C 停止 / to stop)")
+        )
         server = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "yiwang.config.wsgi:application",

@@ -1,0 +1,71 @@
+"""Shared helpers for the benchmarks: machine description, timing statistics, BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+    return match.group(1).strip() if match else "unknown CPU"
+
+
+def machine() -> str:
+    """One line naming the machine: CPU model, cores usable by this process, Python."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu_model()}, {cores} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0–100)."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[list[float], object]:
+    """Run ``fn`` ``repeats`` times; return the wall times (s) and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return times, result
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace (or append) the ``## {title}`` section of BENCHMARKS.md."""
+    header = (
+        "# Benchmarks\n\nEach section is written by the script named in it; numbers are medians of repeats.\n\n"
+        f"Machine (when this file was created): {machine()}. Each section repeats the machine it ran on.\n"
+    )
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else header
+    section = f"## {title}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section + "\n", text).rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + section
+    BENCHMARKS_MD.write_text(text)
