@@ -15,6 +15,7 @@ ALIASES = {
     "import": "yiwang_import",
     "export": "yiwang_export",
     "check": "yiwang_check",
+    "sla-scan": "sla_scan",
 }
 
 

@@ -54,10 +54,24 @@ def new_case(world: World, point: tuple[float, float] = IN_A1, **kwargs: Any) ->
 def dispatched_case(world: World, point: tuple[float, float] = IN_A1, **kwargs: Any) -> Case:
     case = new_case(world, point, **kwargs)
     return actions.dispatch_case(
-        case.pk, actor=world.admin, lead=world.dept_a, assisting=[world.dept_b], at=kwargs.get("at", WEDNESDAY)
+        case.pk,
+        actor=world.admin,
+        lead=world.dept_a,
+        assisting=[world.dept_b],
+        at=kwargs.get("at", WEDNESDAY),
     )
 
 
 def in_progress_case(world: World, **kwargs: Any) -> Case:
     case = dispatched_case(world, **kwargs)
     return actions.sign_case(case.pk, actor=world.handler_a, at=kwargs.get("at", WEDNESDAY))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> Iterator[None]:
+    # Policies are edited inside tests; the per-process cache must not carry answers across.
+    from yiwang.cases import sla
+
+    sla.clear_limits_cache()
+    yield
+    sla.clear_limits_cache()

@@ -35,7 +35,8 @@ def test_create_case_locates_numbers_and_records_the_registration(world: World) 
         world.street_a.pk,
         world.district.pk,
     )
-    assert case.accept_limit is not None and case.resolve_limit is not None
+    assert case.accept_limit is not None
+    assert case.resolve_limit is not None
     event = CaseEvent.objects.get(case=case)
     assert (event.kind, event.actor, event.from_status, event.to_status) == (
         EventKind.REGISTERED,
@@ -114,7 +115,9 @@ def test_bad_input_is_refused_with_a_bilingual_message_and_nothing_written(
     with pytest.raises(InvalidCaseInput) as exc:
         new_case(world, **change)
     assert exc.value.field == field
-    assert exc.value.zh and exc.value.en and exc.value.zh != exc.value.en
+    assert exc.value.zh
+    assert exc.value.en
+    assert exc.value.zh != exc.value.en
     nothing_written()
 
 
@@ -136,7 +139,9 @@ def test_attachments_are_typed_by_their_bytes_not_their_name(world: World, setti
     types = sorted(case.attachments.values_list("content_type", flat=True))
     assert types == ["image/jpeg", "image/png"]
     att = case.attachments.first()
-    assert att is not None and att.event is not None and att.event.kind == EventKind.REGISTERED
+    assert att is not None
+    assert att.event is not None
+    assert att.event.kind == EventKind.REGISTERED
     assert att.size == len(att.file.read())
 
 

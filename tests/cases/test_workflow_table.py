@@ -69,12 +69,15 @@ def test_table_has_exactly_the_specified_transitions() -> None:
 
 
 @pytest.mark.parametrize(("name", "state", "role"), list(itertools.product(SPEC, STATES, R.values)))
-def test_check_allows_or_denies_every_state_transition_role(name: str, state: tuple[str, bool], role: str) -> None:
+def test_check_allows_or_denies_every_state_transition_role(
+    name: str, state: tuple[str, bool], role: str
+) -> None:
     status, suspended = state
     if not state_ok(name, status, suspended):
         with pytest.raises(TransitionNotAllowed) as exc:
             workflow.check(name, status, {role}, suspended=suspended)
-        assert exc.value.zh and exc.value.en
+        assert exc.value.zh
+        assert exc.value.en
     elif role not in SPEC[name][2]:
         with pytest.raises(ActionForbidden) as exc2:
             workflow.check(name, status, {role}, suspended=suspended)

@@ -9,21 +9,47 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from yiwang.cases.models import Assignment, Attachment, Case, CaseEvent, Category, DeadlinePolicy
+from yiwang.cases.sla import clear_limits_cache
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin[Category]):
-    list_display = ["code", "name", "kind", "demand_kind", "default_urgency", "is_public", "is_confidential", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "demand_kind",
+        "default_urgency",
+        "is_public",
+        "is_confidential",
+        "is_active",
+    ]
     list_filter = ["kind", "demand_kind", "is_public", "is_confidential", "is_active"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
 
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        clear_limits_cache()
+
 
 @admin.register(DeadlinePolicy)
 class DeadlinePolicyAdmin(admin.ModelAdmin[DeadlinePolicy]):
-    list_display = ["category", "urgency", "accept_amount", "accept_unit", "resolve_amount", "resolve_unit", "note"]
+    list_display = [
+        "category",
+        "urgency",
+        "accept_amount",
+        "accept_unit",
+        "resolve_amount",
+        "resolve_unit",
+        "note",
+    ]
     list_filter = ["urgency"]
     raw_id_fields = ["category"]
+
+    def save_model(self, request: HttpRequest, obj: DeadlinePolicy, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        clear_limits_cache()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -56,7 +82,16 @@ class CaseEventInline(AssignmentInline):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["number", "title", "channel", "status", "urgency", "street", "lead_department", "created_at"]
+    list_display = [
+        "number",
+        "title",
+        "channel",
+        "status",
+        "urgency",
+        "street",
+        "lead_department",
+        "created_at",
+    ]
     list_filter = ["status", "channel", "urgency"]
     search_fields = ["number", "title", "external_ref"]
     date_hierarchy = "created_at"

@@ -41,7 +41,14 @@ CONFIDENTIAL_TOPICS = {"纪检监察"}
 DEFAULT_POLICIES = [
     ("emergency", Decimal(1), "hours", Decimal(2), "hours", "突发事件等：派单1小时，反馈2小时"),
     ("urgent", Decimal(2), "hours", Decimal(24), "hours", "水电气热等民生保障：派单2小时，反馈24小时"),
-    ("normal", Decimal(24), "hours", Decimal(7), "days", "一般诉求：派单24小时，反馈7天（复杂疑难可延期至15天）"),
+    (
+        "normal",
+        Decimal(24),
+        "hours",
+        Decimal(7),
+        "days",
+        "一般诉求：派单24小时，反馈7天（复杂疑难可延期至15天）",
+    ),
 ]
 
 
@@ -70,11 +77,25 @@ def standard_rows() -> list[Row]:
             if major not in majors:
                 majors.add(major)
                 rows.append(
-                    Row(major, rec["major_name"], kind, standard_ref=rec["standard_ref"],
-                        standard_code=rec["major_code"], sort_order=n)
+                    Row(
+                        major,
+                        rec["major_name"],
+                        kind,
+                        standard_ref=rec["standard_ref"],
+                        standard_code=rec["major_code"],
+                        sort_order=n,
+                    )
                 )
             rows.append(
-                Row(f"{prefix}-{rec['code']}", rec["name"], kind, major, rec["standard_ref"], rec["code"], sort_order=n)
+                Row(
+                    f"{prefix}-{rec['code']}",
+                    rec["name"],
+                    kind,
+                    major,
+                    rec["standard_ref"],
+                    rec["code"],
+                    sort_order=n,
+                )
             )
     return rows
 
@@ -93,16 +114,45 @@ def demand_rows() -> list[Row]:
     for k, (code, value, name) in enumerate(DEMAND_KINDS):
         secret = value == "report"
         root = f"DM-{code}"
-        rows.append(Row(root, name, "demand", demand_kind=value, is_public=not secret,
-                        is_confidential=secret, sort_order=k))
+        rows.append(
+            Row(
+                root,
+                name,
+                "demand",
+                demand_kind=value,
+                is_public=not secret,
+                is_confidential=secret,
+                sort_order=k,
+            )
+        )
         for i, first in enumerate(firsts, start=1):
             conf = secret or first in CONFIDENTIAL_TOPICS
             top = f"{root}-{i:02d}"
-            rows.append(Row(top, first, "demand", root, demand_kind=value, is_public=not conf,
-                            is_confidential=conf, sort_order=i))
+            rows.append(
+                Row(
+                    top,
+                    first,
+                    "demand",
+                    root,
+                    demand_kind=value,
+                    is_public=not conf,
+                    is_confidential=conf,
+                    sort_order=i,
+                )
+            )
             for j, second in enumerate(seconds[first], start=1):
-                rows.append(Row(f"{top}{j:02d}", second, "demand", top, demand_kind=value,
-                                is_public=not conf, is_confidential=conf, sort_order=j))
+                rows.append(
+                    Row(
+                        f"{top}{j:02d}",
+                        second,
+                        "demand",
+                        top,
+                        demand_kind=value,
+                        is_public=not conf,
+                        is_confidential=conf,
+                        sort_order=j,
+                    )
+                )
     return rows
 
 
@@ -149,7 +199,9 @@ def load_categories(category_model: Any) -> int:
             existing[obj.code] = obj
         created += len(batch)
         if any(obj.pk is None for obj in batch):  # backends that do not return keys
-            existing.update({c.code: c for c in category_model.objects.filter(code__in=[o.code for o in batch])})
+            existing.update(
+                {c.code: c for c in category_model.objects.filter(code__in=[o.code for o in batch])}
+            )
     return created
 
 

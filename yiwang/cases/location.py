@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from yiwang.cases.errors import InvalidCaseInput
 from yiwang.core.coords import CRS, to_wgs84, validate_lng_lat
-from yiwang.grids.locator import locate_point
+from yiwang.grids.locator import get_index, locate_point
 from yiwang.grids.models import Division, DivisionLevel, Grid
 
 
@@ -28,7 +28,11 @@ def resolve_place(lng: float | None, lat: float | None, crs: CRS | str = CRS.WGS
     phone) belongs to the district only, so district-wide roles see it.
     """
     if lng is None and lat is None:
-        district = Division.objects.filter(level=DivisionLevel.DISTRICT).order_by("code").values_list("pk", flat=True)
+        district = (
+            Division.objects.filter(level=DivisionLevel.DISTRICT)
+            .order_by("code")
+            .values_list("pk", flat=True)
+        )
         return Place(None, None, None, None, None, district.first())
     try:
         x, y = validate_lng_lat(lng, lat)
@@ -43,9 +47,24 @@ def resolve_place(lng: float | None, lat: float | None, crs: CRS | str = CRS.WGS
             f"the location ({x:.6f}, {y:.6f}) is outside the district; nothing was registered",
             field="location",
         )
-    community_id, street_id, district_id = (
-        Grid.objects.filter(pk=grid_id)
-        .values_list("community_id", "community__street_id", "community__district_id")
-        .get()
-    )
+    community_id, street_id, district_id = _areas_of(grid_id)
     return Place(x, y, grid_id, community_id, street_id, district_id)
+
+
+# grid id → (community, street, district) for every grid, loaded in one query and kept as long as
+# the locator's index object is the same (the index is rebuilt whenever any grid changes, and a new
+# index reloads this map): intake then needs no query to place a point.
+_areas: dict[int, tuple[int, int | None, int | None]] = {}
+_areas_index: list[object] = [None]
+
+
+def _areas_of(grid_id: int) -> tuple[int, int | None, int | None]:
+    index = get_index()
+    if _areas_index[0] is not index or grid_id not in _areas:
+        rows = Grid.objects.values_list(
+            "pk", "community_id", "community__street_id", "community__district_id"
+        )
+        _areas.clear()
+        _areas.update({pk: (c, s, d) for pk, c, s, d in rows})
+        _areas_index[0] = index
+    return _areas[grid_id]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,17 +51,44 @@ def _lineage(category: Category) -> list[Category]:
     return chain
 
 
+# Intake is hot and the policy tables change rarely: answers are kept per process for a few seconds
+# (like the work calendar); the admin clears the cache of its own process on save.
+CACHE_SECONDS = 5.0
+_cache: dict[tuple[int, str], tuple[float, Limits]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_limits_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 def limits_for(category: Category, urgency: str) -> Limits:
     """The acceptance and resolution limits for a case of ``category`` with ``urgency``.
 
     Order: a policy row for the category or its nearest ancestor; for normal urgency, limits
     written on the category or its nearest ancestor; the default policy row of the urgency.
+    Cached per process for :data:`CACHE_SECONDS`.
     """
+    key = (category.pk, urgency)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    limits = _lookup_limits(category, urgency)
+    with _cache_lock:
+        _cache[key] = (now, limits)
+    return limits
+
+
+def _lookup_limits(category: Category, urgency: str) -> Limits:
     chain = _lineage(category)
     ids = [c.pk for c in chain]
     rows = {
         p.category_id: p
-        for p in DeadlinePolicy.objects.filter(Q(category_id__in=ids) | Q(category__isnull=True), urgency=urgency)
+        for p in DeadlinePolicy.objects.filter(
+            Q(category_id__in=ids) | Q(category__isnull=True), urgency=urgency
+        )
     }
     for c in chain:
         p = rows.get(c.pk)
@@ -67,7 +96,12 @@ def limits_for(category: Category, urgency: str) -> Limits:
             return Limits(p.accept_amount, p.accept_unit, p.resolve_amount, p.resolve_unit)
     if urgency == Urgency.NORMAL:
         for c in chain:
-            if c.accept_amount is not None and c.resolve_amount is not None and c.accept_unit and c.resolve_unit:
+            if (
+                c.accept_amount is not None
+                and c.resolve_amount is not None
+                and c.accept_unit
+                and c.resolve_unit
+            ):
                 return Limits(c.accept_amount, c.accept_unit, c.resolve_amount, c.resolve_unit)
     p = rows.get(None)
     if p is not None:
@@ -169,7 +203,9 @@ def scan_breaches(now: dt.datetime, *, batch: int = 500) -> int:
         skip: set[int] = set()
         while True:
             rows = list(
-                Case.objects.filter(suspended_at__isnull=True, **{f"{due_f}__lt": now, f"{breached_f}__isnull": True})
+                Case.objects.filter(
+                    suspended_at__isnull=True, **{f"{due_f}__lt": now, f"{breached_f}__isnull": True}
+                )
                 .exclude(pk__in=skip)
                 .order_by(due_f)
                 .values_list("pk", due_f, "status")[:batch]

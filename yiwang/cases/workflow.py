@@ -58,7 +58,9 @@ def _t(
     label: str,
     when_suspended: WhenSuspended = WhenSuspended.NEVER,
 ) -> Transition:
-    return Transition(name, frozenset(str(s) for s in sources), target, frozenset(roles), label, when_suspended)
+    return Transition(
+        name, frozenset(str(s) for s in sources), target, frozenset(roles), label, when_suspended
+    )
 
 
 _INTAKE = (R.HOTLINE_OPERATOR, R.DISPATCHER, R.GRID_WORKER, R.ADMINISTRATOR)

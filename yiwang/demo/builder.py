@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from yiwang.demo.cases import build_cases_step, delete_cases
 from yiwang.demo.district import DemoDistrict, generate_district
 from yiwang.demo.people import (
     DEMO_PASSWORD,
@@ -61,6 +62,9 @@ class DemoContext:
     district: DemoDistrict | None = None
     departments: dict[str, Department] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
+    days: int | None = None  # days of case history (None: the cases step's default)
+    per_day: float | None = None  # cases a day (None: 200 × scale)
+    log: Callable[[str], None] = print  # progress lines of long steps
 
     def rng(self, key: str) -> random.Random:
         return random.Random(f"{self.seed}:{key}")
@@ -133,6 +137,7 @@ STEPS: list[Step] = [
          build_district, delete_district),
     Step("departments", "生成承办单位", "departments", build_departments_step, delete_departments),
     Step("users", "生成演示账号", "demo users", build_users_step, delete_users),
+    Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
 ]  # fmt: skip
 
 
@@ -173,12 +178,21 @@ def reset_demo(log: Callable[[str], None] = print) -> None:
 
 
 def build_demo(
-    *, seed: int = DEFAULT_SEED, scale: float = 1.0, log: Callable[[str], None] = print
+    *,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    days: int | None = None,
+    per_day: float | None = None,
+    log: Callable[[str], None] = print,
 ) -> DemoContext:
     """Run every step in one transaction; a failing step leaves the database as it was."""
     if not scale > 0:
         raise DemoError("--scale 必须大于 0", "--scale must be greater than 0")
-    ctx = DemoContext(seed=seed, scale=scale)
+    if days is not None and days < 0:
+        raise DemoError("--days 不能小于 0", "--days must not be negative")
+    if per_day is not None and per_day < 0:
+        raise DemoError("--per-day 不能小于 0", "--per-day must not be negative")
+    ctx = DemoContext(seed=seed, scale=scale, days=days, per_day=per_day, log=log)
     with transaction.atomic():
         if has_demo_data():
             raise DemoError(

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff, GridStaffRole
 from yiwang.people.models import Department, DepartmentKind, Grant, Role, User
+from yiwang.people.roles import sync_role_groups
 
 DEMO_PASSWORD = "Yiwang@2026"  # noqa: S105 — a documented demo password, printed on purpose
 DEMO_STREET = "370211005000"  # 长江路街道: home of the street dispatcher, street handler and grid workers
@@ -191,6 +192,7 @@ def build_users(departments: dict[str, Department]) -> list[DemoLogin]:
         Grant.objects.create(
             user=user, role=persona.role, division=division, department=department if handler else None
         )
+        sync_role_groups(user)
         where = division.name if division is not None else (department.name if department else "")
         if persona.role == Role.GRID_WORKER:
             grid_workers.append(user)

@@ -12,14 +12,26 @@ How it is fast: a raster lookup table over the bounding box of all grids. Each c
 * a grid (the cell lies in exactly the same set of grids everywhere, and that set's smallest id is
   the answer), or
 * "none" (no grid touches the cell), or
-* "ambiguous" (some grid boundary passes through the cell): then the point is tested exactly with
-  shapely (prepared geometries) against the few candidate grids of that cell.
+* "boundary" (some grid boundary may pass through the cell). Such a cell is decided one of three ways:
 
-Which cells are ambiguous is found by rasterising every boundary edge conservatively (each edge is
-cut into pieces no longer than a cell, and every cell a piece's bounding box touches, widened by a
-small epsilon, is marked). Along a row, a run of unmarked cells is crossed by no boundary, so one
-exact query at one cell centre labels the whole run. Both steps err only towards "ambiguous", never
-towards a wrong answer, which is why the index gives identical answers to the plain shapely query.
+  - a **line cell** (one straight edge crosses the whole cell, no vertex in it; ~80 % of them)
+    stores the edge and the answer on each side: one orientation test per point;
+  - a **parity cell** (a vertex, several edges) stores its edges, the grids covering its centre
+    and, per edge, the grids owning it; a point's grids are the centre's grids flipped once per
+    edge the segment centre→point crosses (ring-crossing parity, valid polygons only);
+  - otherwise (invalid polygons, > 8 candidate grids) the point is tested with shapely (prepared
+    geometries) against the cell's few candidate grids.
+
+Which cells are boundary cells is found by rasterising every boundary edge conservatively (each edge
+is cut into pieces no longer than a cell, and every cell a piece's bounding box touches, widened by
+a small epsilon, is marked). Along a row, a run of unmarked cells is crossed by no boundary, so one
+exact query at one cell centre labels the whole run. Both steps err only towards "boundary", never
+towards a wrong answer.
+
+Exactness of the orientation tests: each is computed with Shewchuk's orient2d formula and error
+bound, so a sign outside the bound is the exact sign (GEOS decides orientation exactly as well). A
+point within the bound (on an edge, or on the line through the centre and a vertex) goes to shapely.
+Hence the index gives identical answers to the plain shapely query, boundary points included.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +63,16 @@ _MAX_CELLS = 4_000_000
 _CELLS_PER_GRID_WIDTH = 10
 # Widening (in cell units) applied to edge pieces; far above float rounding of cell coordinates.
 _EPS = 1e-6
+# A line cell's edge must reach this far (cell units) beyond the cell on both ends.
+_CHORD_MARGIN = 1e-3
+# Orientation error band (see _orient): relative to |left| + |right|, plus an absolute floor.
+_ORIENT_REL_ERROR = 1e-14
+_ORIENT_ABS_ERROR = 1e-300
+# How the points of a boundary cell are decided (GridIndex.amb_mode; >= 0: line cell of that edge).
+_MODE_SHAPELY = -1
+_MODE_PARITY = -2
+# Lowest set bit of a byte (-1 for 0): the first, i.e. smallest-id, grid of a membership mask.
+_LOWEST_BIT = np.array([-1] + [(m & -m).bit_length() - 1 for m in range(1, 256)], dtype=np.int64)
 
 
 def _to_geometry(geojson: Any) -> shapely.Geometry:
@@ -62,6 +84,65 @@ def _to_geometry(geojson: Any) -> shapely.Geometry:
             f"网格边界必须是面 / grid boundary must be a Polygon or MultiPolygon, got {geom.geom_type}"
         )
     return geom
+
+
+def _orient(
+    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray, px: FloatArray, py: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Orientation of p against the line a→b (> 0: left), and the error bound of that value.
+
+    The formula and the bound are Shewchuk's orient2d filter: when ``abs(det) > tol`` the sign of
+    the floating-point ``det`` is the sign of the exact determinant, so the side is decided exactly
+    (GEOS decides it exactly too). Otherwise the caller asks shapely. ``tol`` is ~30× Shewchuk's
+    bound, plus a tiny absolute term against underflow.
+    """
+    left = (ax - px) * (by - py)
+    right = (ay - py) * (bx - px)
+    return left - right, (np.abs(left) + np.abs(right)) * _ORIENT_REL_ERROR + _ORIENT_ABS_ERROR
+
+
+def _min_per_group(group: IntArray, value: IntArray, size: int) -> npt.NDArray[np.int32]:
+    """Smallest value per group number in ``range(size)``; -1 for an empty group."""
+    out = np.full(size, np.iinfo(np.int32).max, dtype=np.int32)
+    np.minimum.at(out, group, value.astype(np.int32))
+    out[out == np.iinfo(np.int32).max] = _NONE
+    return out
+
+
+def _sorted_unique(values: IntArray, return_index: bool = False) -> Any:
+    """``np.unique`` by sorting (numpy's hash-based unique is several times slower on big arrays);
+    with ``return_index`` also the first index of each value in the sorted array."""
+    values = np.sort(values)
+    first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+    return (values[first], first) if return_index else values[first]
+
+
+def _ranges(start: IntArray, count: IntArray) -> IntArray:
+    """Concatenation of ``range(start[i], start[i] + count[i])`` for all i."""
+    total = np.repeat(start - np.cumsum(count) + count, count)
+    return total + np.arange(len(total))
+
+
+@dataclass
+class _Edges:
+    """Build-time view of the boundary edges (``GridIndex.seg`` holds their coordinates)."""
+
+    offsets: IntArray  # owners of edge e: owners[offsets[e]:offsets[e + 1]] (grid positions)
+    owners: IntArray
+    valid: npt.NDArray[np.bool_]  # every owner is a valid polygon
+    simple: npt.NDArray[np.bool_]  # valid, and owned by one grid or by two different grids
+
+
+@dataclass
+class _BoundaryCells:
+    """Build-time view of the boundary ("ambiguous") cells."""
+
+    amb: IntArray  # flat cell number of boundary cell k
+    pair_amb: IntArray  # (boundary cell, edge) pairs, sorted by cell
+    pair_seg: IntArray
+    centre_amb: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    centre_grid: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cand_key: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 class GridIndex:
@@ -85,13 +166,16 @@ class GridIndex:
     # --- building --------------------------------------------------------------------------
     def _build_raster(self) -> None:
         n = len(self.geometries)
+        self.ids_or_none = np.append(self.ids, _NONE)  # ids_or_none[-1] == -1
+        self.seg = np.zeros((4, 0), dtype=np.float64)
         if n == 0:
             self.x0 = self.y0 = 0.0
-            self.inv_cell = 1.0
+            self.cell_size = self.inv_cell = 1.0
             self.nx = self.ny = 0
             self.cells = np.zeros(0, dtype=np.int32)
             self.cand_offsets = np.zeros(1, dtype=np.int64)
             self.candidates = np.zeros(0, dtype=np.int64)
+            self._init_boundary_cells(0)
             return
         bounds = shapely.total_bounds(self.geometries)
         width, height = max(bounds[2] - bounds[0], 1e-9), max(bounds[3] - bounds[1], 1e-9)
@@ -100,29 +184,71 @@ class GridIndex:
         cell = max(cell, math.sqrt(width * height / _MAX_CELLS))
         self.cell_size = cell
         self.inv_cell = 1.0 / cell
-        self.x0, self.y0 = float(bounds[0]), float(bounds[1])
-        self.nx = math.floor(width * self.inv_cell) + 1
-        self.ny = math.floor(height * self.inv_cell) + 1
+        # Two cells of margin on every side: a batch query clamps far-away points onto the outer
+        # border, whose cells no edge can touch (edges are widened by _EPS only), so they are "none".
+        self.x0, self.y0 = float(bounds[0]) - 2 * cell, float(bounds[1]) - 2 * cell
+        self.nx = math.floor(width * self.inv_cell) + 5
+        self.ny = math.floor(height * self.inv_cell) + 5
 
-        edge_cells, edge_grids = self._rasterise_edges()
+        edges = self._collect_edges()
+        pair_cell, pair_seg = self._rasterise_edges()
         boundary = np.zeros(self.nx * self.ny, dtype=bool)
-        boundary[edge_cells] = True
+        boundary[pair_cell] = True
         cells = np.full(self.nx * self.ny, _NONE, dtype=np.int32)
         self._label_runs(boundary, cells)
-        self._label_ambiguous(edge_cells, edge_grids, cells)
+        amb = _sorted_unique(pair_cell)
+        cells[amb] = (-2 - np.arange(len(amb))).astype(np.int32)
         self.cells = cells
+        self._init_boundary_cells(len(amb))
+        b = _BoundaryCells(amb=amb, pair_amb=np.searchsorted(amb, pair_cell), pair_seg=pair_seg)
+        self._label_candidates(edges, b)
+        self._label_lines(edges, b)
+        self._label_parity(edges, b)
+
+    def _init_boundary_cells(self, count: int) -> None:
+        # Per boundary cell: how its points are decided (amb_mode: an edge number >= 0 for a
+        # line cell, _MODE_PARITY or _MODE_SHAPELY) and the data each way needs.
+        self.amb_mode = np.full(count, _MODE_SHAPELY, dtype=np.int32)
+        self.line_pos = np.full(count, _NONE, dtype=np.int32)
+        self.line_neg = np.full(count, _NONE, dtype=np.int32)
+        self.par_offsets = np.zeros(count + 1, dtype=np.int64)
+        self.par_centre_mask = np.zeros(count, dtype=np.uint8)
+        self.par_seg = np.zeros(0, dtype=np.int32)
+        self.par_flip = np.zeros(0, dtype=np.uint8)
+        self.par_centre_left = np.zeros(0, dtype=bool)
+
+    def _collect_edges(self) -> _Edges:
+        """Every boundary edge once (a shared edge of two grids is one row) with its owner grids."""
+        parts, part_geom = shapely.get_parts(self.geometries, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        same = ring_of[:-1] == ring_of[1:]
+        a, b = coords[:-1][same], coords[1:][same]
+        owner = part_geom[ring_part[ring_of[:-1][same]]]
+        # Canonical direction, so the two grids on either side of an edge give the same row.
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        rows = np.where(swap[:, None], np.hstack([b, a]), np.hstack([a, b]))
+        uniq, seg_of = np.unique(rows, axis=0, return_inverse=True)
+        nseg, n = len(uniq), len(self.ids)
+        key = np.sort(seg_of.ravel() * n + owner)  # one entry per (edge, ring using it)
+        owner_seg, owners = key // n, key % n
+        count = np.bincount(owner_seg, minlength=nseg)
+        offsets = np.zeros(nseg + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(count)
+        # Point-in-polygon is ring-crossing parity only for valid polygons (that is what GEOS
+        # answers for them); edges of an invalid grid are always left to shapely.
+        valid = shapely.is_valid(self.geometries)
+        ok = np.bincount(owner_seg, weights=~valid[owners], minlength=nseg) == 0
+        second = owners[np.minimum(offsets[:-1] + 1, len(owners) - 1)]
+        one_or_two = (count == 1) | ((count == 2) & (owners[offsets[:-1]] != second))
+        self.seg = np.ascontiguousarray(uniq.T)  # rows ax, ay, bx, by: contiguous for gathers
+        return _Edges(offsets=offsets, owners=owners, valid=ok, simple=ok & one_or_two)
 
     def _rasterise_edges(self) -> tuple[IntArray, IntArray]:
-        """Unique (cell, grid position) pairs for every cell a grid's boundary may touch."""
-        rings, ring_geom = shapely.get_rings(shapely.get_parts(self.geometries), return_index=True)
-        # get_parts flattens MultiPolygons; map parts back to grid positions.
-        _, part_geom = shapely.get_parts(self.geometries, return_index=True)
-        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-        u = (coords[:, 0] - self.x0) * self.inv_cell
-        v = (coords[:, 1] - self.y0) * self.inv_cell
-        same = ring_of[:-1] == ring_of[1:]
-        ua, va, ub, vb = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
-        seg_grid = part_geom[ring_geom[ring_of[:-1][same]]]
+        """Unique (cell, edge) pairs for every cell an edge may touch, sorted by cell."""
+        ax, ay, bx, by = self.seg
+        ua, va = (ax - self.x0) * self.inv_cell, (ay - self.y0) * self.inv_cell
+        ub, vb = (bx - self.x0) * self.inv_cell, (by - self.y0) * self.inv_cell
         pieces = np.maximum(np.ceil(np.maximum(np.abs(ub - ua), np.abs(vb - va))), 1).astype(np.int64)
         seg = np.repeat(np.arange(len(ua)), pieces)
         k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
@@ -133,16 +259,16 @@ class GridIndex:
         i1 = np.floor(np.maximum(pu0, pu1) + _EPS).astype(np.int64)
         j0 = np.floor(np.minimum(pv0, pv1) - _EPS).astype(np.int64)
         j1 = np.floor(np.maximum(pv0, pv1) + _EPS).astype(np.int64)
-        grid = seg_grid[seg]
-        out_cells, out_grids = [], []
+        out_cells, out_segs = [], []
         for di in range(3):
             for dj in range(3):
                 i, j = i0 + di, j0 + dj
                 ok = (i <= i1) & (j <= j1) & (i >= 0) & (j >= 0) & (i < self.nx) & (j < self.ny)
                 out_cells.append(j[ok] * self.nx + i[ok])
-                out_grids.append(grid[ok])
-        key = np.unique(np.concatenate(out_cells) * len(self.ids) + np.concatenate(out_grids))
-        return key // len(self.ids), key % len(self.ids)
+                out_segs.append(seg[ok])
+        nseg = max(len(ua), 1)
+        key = _sorted_unique(np.concatenate(out_cells) * nseg + np.concatenate(out_segs))
+        return key // nseg, key % nseg
 
     def _centre(self, flat: IntArray) -> tuple[FloatArray, FloatArray]:
         i, j = (flat % self.nx).astype(np.float64), (flat // self.nx).astype(np.float64)
@@ -174,21 +300,111 @@ class GridIndex:
         free = ~boundary
         cells[free] = labels[run_id[free]]
 
-    def _label_ambiguous(
-        self, edge_cells: IntArray, edge_grids: IntArray, cells: npt.NDArray[np.int32]
-    ) -> None:
-        # Candidates of a boundary cell: grids whose edges touch it, plus grids covering its
+    def _label_candidates(self, edges: _Edges, b: _BoundaryCells) -> None:
+        # Candidates of a boundary cell: owners of the edges touching it, plus grids covering its
         # centre (a grid with no edge in the cell either covers all of it or none of it).
-        amb = np.unique(edge_cells)
-        pt, g = self.tree.query(shapely.points(*self._centre(amb)), predicate="intersects")
-        all_cells = np.concatenate([edge_cells, amb[pt]])
-        all_grids = np.concatenate([edge_grids, g])
-        key = np.unique(all_cells * len(self.ids) + all_grids)  # sorted by cell, then position
-        kc, kg = key // len(self.ids), key % len(self.ids)
-        amb_no = np.searchsorted(amb, kc)
-        self.candidates = kg.astype(np.int64)
-        self.cand_offsets = np.searchsorted(amb_no, np.arange(len(amb) + 1)).astype(np.int64)
-        cells[amb] = (-2 - np.arange(len(amb))).astype(np.int32)
+        n = len(self.ids)
+        b.centre_amb, b.centre_grid = self.tree.query(
+            shapely.points(*self._centre(b.amb)), predicate="intersects"
+        )
+        start = edges.offsets[b.pair_seg]
+        count = edges.offsets[b.pair_seg + 1] - start
+        owner_amb = np.repeat(b.pair_amb, count)
+        owner = edges.owners[_ranges(start, count)]
+        key = _sorted_unique(np.concatenate([owner_amb * n + owner, b.centre_amb * n + b.centre_grid]))
+        kamb = key // n
+        self.candidates = key % n  # sorted by cell, then position
+        self.cand_offsets = np.searchsorted(kamb, np.arange(len(b.amb) + 1)).astype(np.int64)
+        b.cand_key = key
+
+    def _label_lines(self, edges: _Edges, b: _BoundaryCells) -> None:
+        """Find the "line cells": boundary cells crossed by one straight edge and nothing else.
+
+        In such a cell the answer depends only on the side of the edge a point lies on, so the
+        answer for each side is stored and a query costs one orientation test. The side's answer
+        is derived from the exact answer at the cell centre: crossing the edge flips membership of
+        exactly the grids that own it (valid polygons: point-in-polygon is ring-crossing parity).
+        """
+        n, namb = len(self.ids), len(b.amb)
+        count = np.bincount(b.pair_amb, minlength=namb)
+        first = np.searchsorted(b.pair_amb, np.arange(namb))
+        k = np.flatnonzero(count == 1)
+        s = b.pair_seg[first[k]]
+        keep = edges.simple[s]
+        k, s = k[keep], s[keep]
+        # The edge must cross the whole cell (with a margin): every point of the widened cell
+        # projects inside the segment, so no endpoint (vertex) lies in the cell.
+        ax, ay, bx, by = self.seg[:, s]
+        ua, va = (ax - self.x0) * self.inv_cell, (ay - self.y0) * self.inv_cell
+        du, dv = (bx - ax) * self.inv_cell, (by - ay) * self.inv_cell
+        length2 = du * du + dv * dv
+        ci, cj = (b.amb[k] % self.nx).astype(np.float64), (b.amb[k] // self.nx).astype(np.float64)
+        tmin, tmax = np.full(len(k), np.inf), np.full(len(k), -np.inf)
+        for cu in (ci - _CHORD_MARGIN, ci + 1 + _CHORD_MARGIN):
+            for cv in (cj - _CHORD_MARGIN, cj + 1 + _CHORD_MARGIN):
+                t = (cu - ua) * du + (cv - va) * dv
+                tmin, tmax = np.minimum(tmin, t), np.maximum(tmax, t)
+        chord = (length2 > 0) & (tmin > 0) & (tmax < length2)
+        # The centre must be clearly off the edge (its exact answer is the reference).
+        det, tol = _orient(ax, ay, bx, by, *self._centre(b.amb[k]))
+        keep = chord & (np.abs(det) > tol)
+        k, s, centre_left = k[keep], s[keep], det[keep] > 0
+        # Membership at the centre, and across the edge (symmetric difference with the owners).
+        is_line = np.zeros(namb, dtype=bool)
+        is_line[k] = True
+        at = is_line[b.centre_amb]
+        c_amb, c_grid = b.centre_amb[at], b.centre_grid[at]
+        here = _min_per_group(c_amb, c_grid, namb)
+        start = edges.offsets[s]
+        count = edges.offsets[s + 1] - start
+        flip_key = np.concatenate(
+            [c_amb * n + c_grid, np.repeat(k, count) * n + edges.owners[_ranges(start, count)]]
+        )
+        flip_key.sort()
+        key, start = _sorted_unique(flip_key, return_index=True)
+        odd = key[np.diff(np.append(start, len(flip_key))) % 2 == 1]
+        there = _min_per_group(odd // n, odd % n, namb)
+        self.amb_mode[k] = s
+        self.line_pos[k] = np.where(centre_left, here[k], there[k])
+        self.line_neg[k] = np.where(centre_left, there[k], here[k])
+
+    def _label_parity(self, edges: _Edges, b: _BoundaryCells) -> None:
+        """Prepare the other boundary cells (vertices, several edges) for a ring-crossing test.
+
+        A point's grids differ from the centre's grids by the owners of the edges that the segment
+        centre→point crosses, an odd number of times each. Memberships are bit masks over the
+        cell's candidates (at most 8). Cells with more candidates, an edge of an invalid grid, or
+        a centre too close to an edge's line keep the plain shapely check.
+        """
+        n, namb = len(self.ids), len(b.amb)
+        cand_count = np.diff(self.cand_offsets)
+        usable = (self.amb_mode == _MODE_SHAPELY) & (cand_count <= 8)
+        usable &= np.bincount(b.pair_amb, weights=~edges.valid[b.pair_seg], minlength=namb) == 0
+        sel = usable[b.pair_amb]
+        p_amb, p_seg = b.pair_amb[sel], b.pair_seg[sel]
+        ax, ay, bx, by = self.seg[:, p_seg]
+        det, tol = _orient(ax, ay, bx, by, *self._centre(b.amb[p_amb]))
+        usable &= np.bincount(p_amb, weights=np.abs(det) <= tol, minlength=namb) == 0
+        sel = usable[p_amb]
+        p_amb, p_seg, centre_left = p_amb[sel], p_seg[sel], det[sel] > 0
+        # Bit of each owner within the cell's candidate list.
+        start = edges.offsets[p_seg]
+        count = edges.offsets[p_seg + 1] - start
+        pair_of = np.repeat(np.arange(len(p_seg)), count)
+        owner_amb = p_amb[pair_of]
+        bit = np.searchsorted(b.cand_key, owner_amb * n + edges.owners[_ranges(start, count)])
+        bit -= self.cand_offsets[owner_amb]
+        flip = np.zeros(len(p_seg), dtype=np.uint8)
+        np.bitwise_xor.at(flip, pair_of, (1 << bit).astype(np.uint8))
+        at = usable[b.centre_amb]
+        c_amb, c_grid = b.centre_amb[at], b.centre_grid[at]
+        c_bit = np.searchsorted(b.cand_key, c_amb * n + c_grid) - self.cand_offsets[c_amb]
+        np.bitwise_or.at(self.par_centre_mask, c_amb, (1 << c_bit).astype(np.uint8))
+        self.par_offsets[1:] = np.cumsum(np.bincount(p_amb, minlength=namb))
+        self.par_seg = p_seg.astype(np.int32)
+        self.par_flip = flip
+        self.par_centre_left = centre_left
+        self.amb_mode[usable] = _MODE_PARITY
 
     # --- queries -----------------------------------------------------------------------------
     def locate(self, lng: float, lat: float) -> int | None:
@@ -205,6 +421,14 @@ class GridIndex:
         if code == _NONE:
             return None
         k = -2 - code
+        s = int(self.amb_mode[k])
+        if s >= 0:
+            ax, ay, bx, by = self.seg[:, s].tolist()
+            left = (ax - lng) * (by - lat)
+            right = (ay - lat) * (bx - lng)
+            if abs(left - right) > (abs(left) + abs(right)) * _ORIENT_REL_ERROR + _ORIENT_ABS_ERROR:
+                pos = int(self.line_pos[k] if left > right else self.line_neg[k])
+                return int(self.ids[pos]) if pos >= 0 else None
         for pos in self.candidates[self.cand_offsets[k] : self.cand_offsets[k + 1]]:
             if shapely.intersects_xy(self.geometries[pos], lng, lat):
                 return int(self.ids[pos])
@@ -214,20 +438,79 @@ class GridIndex:
         """Vectorised :meth:`locate`: int64 grid ids, -1 where no grid covers the point."""
         x = np.asarray(lngs, dtype=np.float64).ravel()
         y = np.asarray(lats, dtype=np.float64).ravel()
-        out = np.full(len(x), _NONE, dtype=np.int64)
         if not self.nx or not len(x):
-            return out
-        u = (x - self.x0) * self.inv_cell
-        v = (y - self.y0) * self.inv_cell
-        ok = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)
-        idx = np.flatnonzero(ok)
-        code = self.cells[v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)]
-        sure = code >= 0
-        out[idx[sure]] = self.ids[code[sure]]
-        amb = code <= -2
-        if np.any(amb):
-            self._resolve(idx[amb], -2 - code[amb].astype(np.int64), x, y, out)
+            return np.full(len(x), _NONE, dtype=np.int64)
+        flat = self._cell_of(x, self.x0, self.nx)
+        flat += self._cell_of(y, self.y0, self.ny) * self.nx
+        code = self.cells[flat]
+        out = self.ids_or_none[np.maximum(code, _NONE)]
+        pts = np.flatnonzero(code <= -2)
+        if len(pts):
+            k = -2 - code[pts].astype(np.int64)
+            mode = self.amb_mode[k]
+            rest = mode == _MODE_SHAPELY
+            line = mode >= 0
+            rest[line] = self._resolve_lines(pts[line], k[line], mode[line], x, y, out)
+            par = mode == _MODE_PARITY
+            rest[par] = self._resolve_parity(pts[par], k[par], flat[pts[par]], x, y, out)
+            if np.any(rest):
+                self._resolve(pts[rest], k[rest], x, y, out)
         return out
+
+    def _cell_of(self, coord: FloatArray, origin: float, size: int) -> IntArray:
+        # Column (row) of each coordinate; anything outside, NaN included, lands on the empty
+        # border column (row) 0 or size - 1. Same rounding as locate(): floor of (c - origin) / cell.
+        t = coord - origin
+        t *= self.inv_cell
+        np.fmax(t, 0.0, out=t)
+        np.fmin(t, size - 1, out=t)
+        return t.astype(np.int64)
+
+    def _resolve_lines(
+        self,
+        pts: IntArray,
+        k: IntArray,
+        seg: npt.NDArray[np.int32],
+        x: FloatArray,
+        y: FloatArray,
+        out: IntArray,
+    ) -> npt.NDArray[np.bool_]:
+        """Points in line cells: the side of the edge decides. Returns the undecided points."""
+        det, tol = _orient(
+            self.seg[0, seg], self.seg[1, seg], self.seg[2, seg], self.seg[3, seg], x[pts], y[pts]
+        )
+        decided = np.abs(det) > tol
+        pos = np.where(det > 0, self.line_pos[k], self.line_neg[k])
+        hit = decided & (pos >= 0)
+        out[pts[hit]] = self.ids[pos[hit]]
+        return ~decided
+
+    def _resolve_parity(
+        self, pts: IntArray, k: IntArray, flat: IntArray, x: FloatArray, y: FloatArray, out: IntArray
+    ) -> npt.NDArray[np.bool_]:
+        """Points in parity cells: flip the centre's memberships per edge crossed on the way."""
+        if not len(pts):
+            return np.zeros(0, dtype=bool)
+        start = self.par_offsets[k]
+        count = self.par_offsets[k + 1] - start
+        first = np.cumsum(count) - count
+        pair = _ranges(start, count)
+        of = np.repeat(np.arange(len(pts)), count)
+        rx, ry = self._centre(flat)  # exactly the centre used at build time
+        px, py, rx, ry = x[pts][of], y[pts][of], rx[of], ry[of]
+        s = self.par_seg[pair]
+        ax, ay, bx, by = self.seg[0, s], self.seg[1, s], self.seg[2, s], self.seg[3, s]
+        d1, t1 = _orient(ax, ay, bx, by, px, py)
+        d2, t2 = _orient(rx, ry, px, py, ax, ay)
+        d3, t3 = _orient(rx, ry, px, py, bx, by)
+        crossed = ((d1 > 0) != self.par_centre_left[pair]) & ((d2 > 0) != (d3 > 0))
+        unsure = (np.abs(d1) <= t1) | (np.abs(d2) <= t2) | (np.abs(d3) <= t3)
+        flips = np.bitwise_xor.reduceat(np.where(crossed, self.par_flip[pair], 0).astype(np.uint8), first)
+        bit = _LOWEST_BIT[self.par_centre_mask[k] ^ flips]
+        undecided = np.logical_or.reduceat(unsure, first)
+        hit = ~undecided & (bit >= 0)
+        out[pts[hit]] = self.ids[self.candidates[self.cand_offsets[k[hit]] + bit[hit]]]
+        return undecided
 
     def _resolve(self, pts: IntArray, amb_no: IntArray, x: FloatArray, y: FloatArray, out: IntArray) -> None:
         start, stop = self.cand_offsets[amb_no], self.cand_offsets[amb_no + 1]

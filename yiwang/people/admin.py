@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -9,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.people.models import Department, Grant, User
+from yiwang.people.roles import sync_role_groups
 
 
 class GrantInline(admin.TabularInline[Grant, User]):
@@ -50,6 +53,12 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Grants are edited inline; the user's role groups follow them."""
+        super().save_related(request, form, formsets, change)
+        sync_role_groups(form.instance)
+
     add_fieldsets = (
         (
             None,

@@ -26,7 +26,9 @@ class Attachment(models.Model):
     the size limit is ``settings.YIWANG_ATTACHMENT_MAX_BYTES``. Created by ``cases.actions`` only.
     """
 
-    case = models.ForeignKey("cases.Case", verbose_name=_("案件"), on_delete=models.CASCADE, related_name="attachments")
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("案件"), on_delete=models.CASCADE, related_name="attachments"
+    )
     event = models.ForeignKey(
         "cases.CaseEvent",
         verbose_name=_("事件"),
@@ -40,7 +42,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("类型"), max_length=64)
     size = models.PositiveIntegerField(_("大小(字节)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    kind = models.CharField(_("用途"), max_length=16, choices=AttachmentKind.choices, default=AttachmentKind.EVIDENCE)
+    kind = models.CharField(
+        _("用途"), max_length=16, choices=AttachmentKind.choices, default=AttachmentKind.EVIDENCE
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),
@@ -59,4 +63,4 @@ class Attachment(models.Model):
         ordering = ["case_id", "id"]
 
     def __str__(self) -> str:
-        return self.original_name or self.file.name
+        return self.original_name or self.file.name or ""

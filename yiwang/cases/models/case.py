@@ -24,7 +24,6 @@ from yiwang.core.scoping import AreaFields, Scope, area_q, scope_of
 from yiwang.people.models import Role
 
 DESCRIPTION_MAX = 4000
-_AMOUNT = {"max_digits": 7, "decimal_places": 2}
 
 # Roles that see every case of their area; hotline operators see their area too, but not the
 # confidential cases (保密工单) other people registered.
@@ -75,7 +74,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
     def open(self) -> CaseQuerySet:
         return self.filter(
-            status__in=[CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED]
+            status__in=[
+                CaseStatus.REGISTERED,
+                CaseStatus.DISPATCHED,
+                CaseStatus.IN_PROGRESS,
+                CaseStatus.RESOLVED,
+            ]
         )
 
     def suspended(self) -> CaseQuerySet:
@@ -110,16 +114,36 @@ class Case(models.Model):
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=255, blank=True)
     grid = models.ForeignKey(
-        "grids.Grid", verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "grids.Grid",
+        verbose_name=_("网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     community = models.ForeignKey(
-        "grids.Division", verbose_name=_("社区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "grids.Division",
+        verbose_name=_("社区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     street = models.ForeignKey(
-        "grids.Division", verbose_name=_("街道"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "grids.Division",
+        verbose_name=_("街道"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     district = models.ForeignKey(
-        "grids.Division", verbose_name=_("区县"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "grids.Division",
+        verbose_name=_("区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     reporter_name = models.CharField(_("诉求人"), max_length=50, blank=True)
@@ -144,8 +168,8 @@ class Case(models.Model):
     )
 
     # The limits promised at intake (from the deadline policy), used whenever a clock starts.
-    accept_limit = models.DecimalField(_("签收时限"), null=True, blank=True, **_AMOUNT)
-    resolve_limit = models.DecimalField(_("办结时限"), null=True, blank=True, **_AMOUNT)
+    accept_limit = models.DecimalField(_("签收时限"), null=True, blank=True, max_digits=7, decimal_places=2)
+    resolve_limit = models.DecimalField(_("办结时限"), null=True, blank=True, max_digits=7, decimal_places=2)
     accept_started_at = models.DateTimeField(_("签收计时开始"), null=True, blank=True)
     accept_due_at = models.DateTimeField(_("签收期限"), null=True, blank=True)
     accept_unit = models.CharField(_("签收时限单位"), max_length=16, choices=TimeUnit.choices, blank=True)
@@ -156,7 +180,9 @@ class Case(models.Model):
     resolve_breached_at = models.DateTimeField(_("办结超时记录"), null=True, blank=True)
     overdue_count = models.PositiveSmallIntegerField(_("超时次数"), default=0)
 
-    extension_amount = models.DecimalField(_("待批延期"), null=True, blank=True, **_AMOUNT)
+    extension_amount = models.DecimalField(
+        _("待批延期"), null=True, blank=True, max_digits=7, decimal_places=2
+    )
     extension_unit = models.CharField(_("待批延期单位"), max_length=16, choices=TimeUnit.choices, blank=True)
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     urge_count = models.PositiveSmallIntegerField(_("催办次数"), default=0)
@@ -178,7 +204,12 @@ class Case(models.Model):
     satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices, blank=True)
 
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("并入案件"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+        "self",
+        verbose_name=_("并入案件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
     )
     transfer_receipt = models.CharField(_("转办回执"), max_length=64, blank=True)
     created_by = models.ForeignKey(
@@ -201,10 +232,14 @@ class Case(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
-                fields=["accept_due_at"], condition=models.Q(accept_due_at__isnull=False), name="case_accept_due"
+                fields=["accept_due_at"],
+                condition=models.Q(accept_due_at__isnull=False),
+                name="case_accept_due",
             ),
             models.Index(
-                fields=["resolve_due_at"], condition=models.Q(resolve_due_at__isnull=False), name="case_resolve_due"
+                fields=["resolve_due_at"],
+                condition=models.Q(resolve_due_at__isnull=False),
+                name="case_resolve_due",
             ),
             models.Index(fields=["street", "status"], name="case_street_status"),
         ]
@@ -247,7 +282,9 @@ class Assignment(models.Model):
     A re-dispatch (after a return or a reopening) deactivates the previous round's rows and adds new
     ones, so the history of who had the case stays (and keeps the case visible to them)."""
 
-    case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="assignments")
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="assignments"
+    )
     department = models.ForeignKey(
         "people.Department", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assignments"
     )

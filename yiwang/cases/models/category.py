@@ -11,8 +11,6 @@ from yiwang.cases.choices import CategoryKind, DemandKind, Urgency
 from yiwang.core.calendar import TimeUnit
 from yiwang.core.models import TimeStampedModel
 
-_AMOUNT = {"max_digits": 7, "decimal_places": 2}
-
 
 class CategoryQuerySet(models.QuerySet["Category"]):
     def visible_to(self, user: Any) -> CategoryQuerySet:
@@ -37,7 +35,12 @@ class Category(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类别"), max_length=16, choices=CategoryKind.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     standard_ref = models.CharField(_("标准"), max_length=50, blank=True)
     standard_code = models.CharField(_("标准代码"), max_length=16, blank=True)
@@ -45,9 +48,9 @@ class Category(TimeStampedModel):
     default_urgency = models.CharField(
         _("默认紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL
     )
-    accept_amount = models.DecimalField(_("签收时限"), null=True, blank=True, **_AMOUNT)
+    accept_amount = models.DecimalField(_("签收时限"), null=True, blank=True, max_digits=7, decimal_places=2)
     accept_unit = models.CharField(_("签收时限单位"), max_length=16, choices=TimeUnit.choices, blank=True)
-    resolve_amount = models.DecimalField(_("办结时限"), null=True, blank=True, **_AMOUNT)
+    resolve_amount = models.DecimalField(_("办结时限"), null=True, blank=True, max_digits=7, decimal_places=2)
     resolve_unit = models.CharField(_("办结时限单位"), max_length=16, choices=TimeUnit.choices, blank=True)
     is_public = models.BooleanField(_("Open311公开"), default=True)
     is_confidential = models.BooleanField(_("保密"), default=False)
@@ -83,9 +86,9 @@ class DeadlinePolicy(TimeStampedModel):
         help_text=_("留空表示该紧急程度的默认时限"),
     )
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices)
-    accept_amount = models.DecimalField(_("签收时限"), **_AMOUNT)
+    accept_amount = models.DecimalField(_("签收时限"), max_digits=7, decimal_places=2)
     accept_unit = models.CharField(_("签收时限单位"), max_length=16, choices=TimeUnit.choices)
-    resolve_amount = models.DecimalField(_("办结时限"), **_AMOUNT)
+    resolve_amount = models.DecimalField(_("办结时限"), max_digits=7, decimal_places=2)
     resolve_unit = models.CharField(_("办结时限单位"), max_length=16, choices=TimeUnit.choices)
     note = models.CharField(_("依据"), max_length=200, blank=True)
 
@@ -96,7 +99,9 @@ class DeadlinePolicy(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["category", "urgency"], name="deadline_policy_unique"),
             models.UniqueConstraint(
-                fields=["urgency"], condition=models.Q(category__isnull=True), name="deadline_policy_default_unique"
+                fields=["urgency"],
+                condition=models.Q(category__isnull=True),
+                name="deadline_policy_default_unique",
             ),
         ]
 

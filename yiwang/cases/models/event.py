@@ -25,7 +25,7 @@ class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("案件事件只能追加 / case events are append-only")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("案件事件只能追加 / case events are append-only")
 
 
@@ -37,7 +37,9 @@ class CaseEvent(models.Model):
     the system (SLA scan, public intake).
     """
 
-    case = models.ForeignKey("cases.Case", verbose_name=_("案件"), on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("案件"), on_delete=models.PROTECT, related_name="events"
+    )
     kind = models.CharField(_("事件"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

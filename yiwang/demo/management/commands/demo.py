@@ -4,6 +4,7 @@ yiwang demo                  # seed 2026, ~1,550 grids, ≈1.99 M residents
 yiwang demo --scale 10       # ~15,000 grids, for benchmarks
 yiwang demo --if-empty       # do nothing if the database already has divisions (used by make run)
 yiwang demo --reset          # delete the demo map, departments and users first, then rebuild
+yiwang demo --days 365       # a full year of case history (default: the last 10 days, ~200 a day)
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ class Command(BaseCommand):
             "--scale", type=float, default=1.0, help="网格数量倍数 / multiplies the grid count (default 1)"
         )
         parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="案件历史天数 / days of case history (default 10; a full year: --days 365; 0: none)",
+        )
+        parser.add_argument(
+            "--per-day", type=float, default=None, help="每天案件数 / cases a day (default 200 × scale)"
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="已有区划时什么也不做 / do nothing if any division exists"
         )
         parser.add_argument(
@@ -38,6 +48,11 @@ class Command(BaseCommand):
         if options["if_empty"] and has_demo_data():
             self.stdout.write("已有区划数据，跳过演示数据 / divisions exist, demo skipped")
             return
+        if not options["reset"] and has_demo_data():
+            raise CommandError(
+                "数据库中已有区划数据；如需重建请加 --reset（会删除现有区划、网格与单位） / the database "
+                "already has divisions; use --reset to rebuild (deletes the map and departments)"
+            )
         started = time.perf_counter()
         try:
             # Reset and rebuild in one transaction: a failed build keeps the old demo.
@@ -48,7 +63,13 @@ class Command(BaseCommand):
                     f"生成演示区 青岛西海岸新区（黄岛区 370211）/ building the demo district "
                     f"(seed {options['seed']}, scale {options['scale']:g})"
                 )
-                ctx = build_demo(seed=options["seed"], scale=options["scale"], log=self.stdout.write)
+                ctx = build_demo(
+                    seed=options["seed"],
+                    scale=options["scale"],
+                    days=options["days"],
+                    per_day=options["per_day"],
+                    log=self.stdout.write,
+                )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         took = time.perf_counter() - started

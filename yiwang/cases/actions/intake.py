@@ -1,0 +1,326 @@
+"""Intake and the hotline's own decisions: register, 110 hand-over, direct answer, invalidate, transfer to 110."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+
+from yiwang.cases import sla, workflow
+from yiwang.cases.actions._base import (
+    PUBLIC_CHANNELS,
+    TITLE_MAX,
+    CaseRef,
+    _begin,
+    _finish,
+    _now,
+    _roles,
+    _save_attachments,
+    _text,
+)
+from yiwang.cases.choices import (
+    AttachmentKind,
+    CaseStatus,
+    Channel,
+    EventKind,
+    Urgency,
+)
+from yiwang.cases.errors import (
+    ActionForbidden,
+    InvalidCaseInput,
+)
+from yiwang.cases.files import check_file
+from yiwang.cases.location import resolve_place
+from yiwang.cases.models import Case, CaseEvent, Category
+from yiwang.cases.models.case import DESCRIPTION_MAX
+from yiwang.cases.numbers import next_case_number
+from yiwang.core.coords import CRS
+from yiwang.people.models import User
+
+
+# --- intake -----------------------------------------------------------------------------------------
+def _category(ref: Category | int | str) -> Category:
+    if isinstance(ref, Category):
+        found: Category | None = ref if ref.is_active else None
+    elif isinstance(ref, int):
+        found = Category.objects.filter(pk=ref, is_active=True).first()
+    else:
+        found = Category.objects.filter(code=ref, is_active=True).first()
+    if found is None:
+        raise InvalidCaseInput(f"未知的案件分类：{ref}", f"unknown case category: {ref}", field="category")
+    return found
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the hotline answers to 110 for a hand-over (回执)."""
+
+    case_id: int
+    case_number: str
+    incident_number: str
+    received_at: dt.datetime
+
+
+def create_case(
+    *,
+    actor: User | None,
+    channel: str,
+    category: Category | int | str,
+    title: str,
+    description: str,
+    lng: float | None = None,
+    lat: float | None = None,
+    crs: CRS | str = CRS.WGS84,
+    address: str = "",
+    urgency: str | None = None,
+    demand_kind: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    is_anonymous: bool = False,
+    is_confidential: bool = False,
+    external_ref: str = "",
+    idempotency_key: str | None = None,
+    attachments: Sequence[File] = (),
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Case:
+    """Register a case (登记) from any channel.
+
+    Preconditions: a staff actor whose roles allow ``register`` (or no actor for a public channel),
+    an active category, a location inside the district (or none), a description of at most 4000
+    characters, attachments of an accepted type and size.
+    Changes: creates the case (status ``registered``) with its number, place and deadline limits, and
+    its attachments. Event: ``REGISTERED``. Idempotent: a retry with the same ``idempotency_key``
+    by the same actor returns the existing case and writes nothing.
+    """
+    return _intake(
+        "register",
+        EventKind.REGISTERED,
+        actor=actor,
+        channel=channel,
+        category=category,
+        title=title,
+        description=description,
+        lng=lng,
+        lat=lat,
+        crs=crs,
+        address=address,
+        urgency=urgency,
+        demand_kind=demand_kind,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        is_anonymous=is_anonymous,
+        is_confidential=is_confidential,
+        external_ref=external_ref,
+        idempotency_key=idempotency_key,
+        attachments=attachments,
+        note=note,
+        at=at,
+    )
+
+
+def receive_from_110(*, actor: User, incident_number: str, **fields: Any) -> Receipt:
+    """Take over a non-emergency matter handed over by 110 (110 → 12345), with the police incident
+    number; returns the receipt for 110. Same input and checks as :func:`create_case` (channel is
+    ``police_110``); idempotent on the incident number. Event: ``RECEIVED_FROM_110``."""
+    number = _text(incident_number, "incident_number", "110警情编号", "110 incident number", limit=64)
+    fields.setdefault("idempotency_key", f"110:{number}")
+    case = _intake(
+        "receive_from_110",
+        EventKind.RECEIVED_FROM_110,
+        actor=actor,
+        channel=Channel.POLICE_110,
+        external_ref=number,
+        **fields,
+    )
+    return Receipt(case.pk, case.number, number, case.created_at)
+
+
+def _intake(transition: str, kind: EventKind, *, actor: User | None, **f: Any) -> Case:
+    channel = f["channel"]
+    if channel not in Channel.values:
+        raise InvalidCaseInput(f"未知的来源渠道：{channel}", f"unknown channel: {channel}", field="channel")
+    if actor is None:
+        if channel not in PUBLIC_CHANNELS or transition != "register":
+            raise ActionForbidden("该渠道需要登录后登记", "this channel needs a signed-in staff actor")
+    else:
+        workflow.check(transition, workflow.NEW, _roles(actor))
+    key = (f.get("idempotency_key") or "").strip() or None
+    if key is not None:
+        existing = _existing(key, actor)
+        if existing is not None:
+            return existing
+    try:
+        return _register(transition, kind, actor=actor, key=key, **f)
+    except IntegrityError:
+        # Two retries raced past the check above: the loser's insert hit the unique key.
+        existing = _existing(key, actor) if key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _existing(key: str, actor: User | None) -> Case | None:
+    # A narrow query without ORDER BY: this runs on every keyed intake and almost always misses.
+    hit = list(Case.objects.filter(idempotency_key=key).order_by().values_list("pk", "created_by_id")[:1])
+    if not hit:
+        return None
+    pk, created_by_id = hit[0]
+    if created_by_id != getattr(actor, "pk", None):
+        raise InvalidCaseInput(
+            "幂等键已被其他用户使用", "this idempotency key was used by another user", field="idempotency_key"
+        )
+    return Case.objects.get(pk=pk)
+
+
+@transaction.atomic
+def _register(transition: str, kind: EventKind, *, actor: User | None, key: str | None, **f: Any) -> Case:
+    at = _now(f.get("at"))
+    title = _text(f["title"], "title", "标题", "title", limit=TITLE_MAX)
+    description = _text(f["description"], "description", "描述", "description", limit=DESCRIPTION_MAX)
+    category = _category(f["category"])
+    urgency = f.get("urgency") or category.default_urgency
+    if urgency not in Urgency.values:
+        raise InvalidCaseInput(f"未知的紧急程度：{urgency}", f"unknown urgency: {urgency}", field="urgency")
+    checked = [check_file(upload) for upload in f.get("attachments") or ()]
+    place = resolve_place(f.get("lng"), f.get("lat"), f.get("crs") or CRS.WGS84)
+    case = Case(
+        number=next_case_number(at),
+        channel=f["channel"],
+        category=category,
+        demand_kind=f.get("demand_kind") or category.demand_kind,
+        title=title,
+        description=description,
+        lng=place.lng,
+        lat=place.lat,
+        address=_text(f.get("address"), "address", "地址", "address", required=False, limit=255),
+        grid_id=place.grid_id,
+        community_id=place.community_id,
+        street_id=place.street_id,
+        district_id=place.district_id,
+        urgency=urgency,
+        reporter_name=_text(
+            f.get("reporter_name"), "reporter_name", "诉求人", "name", required=False, limit=50
+        ),
+        reporter_phone=_text(
+            f.get("reporter_phone"), "reporter_phone", "电话", "phone", required=False, limit=32
+        ),
+        is_anonymous=bool(f.get("is_anonymous")),
+        is_confidential=bool(f.get("is_confidential")) or category.is_confidential,
+        external_ref=_text(
+            f.get("external_ref"), "external_ref", "外部编号", "external ref", required=False, limit=64
+        ),
+        idempotency_key=key,
+        status=CaseStatus.REGISTERED,
+        created_by=actor,
+        created_at=at,
+        updated_at=at,
+    )
+    sla.apply_limits(case, sla.limits_for(category, urgency))
+    case.save(force_insert=True)
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        at=at,
+        from_status="",
+        to_status=case.status,
+        note=f.get("note") or "",
+        data={
+            "channel": case.channel,
+            "category": category.code,
+            "urgency": urgency,
+            "grid_id": place.grid_id,
+        },
+    )
+    _save_attachments(case, event, checked, AttachmentKind.EVIDENCE, actor)
+    return case
+
+
+# --- at the hotline -----------------------------------------------------------------------------------
+@transaction.atomic
+def answer_directly(
+    case_id: CaseRef,
+    *,
+    actor: User,
+    answer: str,
+    at: dt.datetime | None = None,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Close a consultation answered at intake (直接答复). Needs the answer text. Event:
+    ``ANSWERED_DIRECTLY``."""
+    step = _begin(
+        "answer_directly",
+        case_id,
+        actor,
+        at=at,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )
+    text = _text(answer, "answer", "答复内容", "answer", limit=DESCRIPTION_MAX)
+    step.case.result, step.case.closed_at = text, step.at
+    _finish(step, EventKind.ANSWERED_DIRECTLY, ["result", "closed_at"], note=text)
+    return step.case
+
+
+@transaction.atomic
+def invalidate(
+    case_id: CaseRef,
+    *,
+    actor: User,
+    reason: str,
+    at: dt.datetime | None = None,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Void a registered case (作废: spam, not our business). Needs a reason. Event: ``INVALIDATED``."""
+    step = _begin(
+        "invalidate",
+        case_id,
+        actor,
+        at=at,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )
+    text = _text(reason, "reason", "作废原因", "reason", limit=1000)
+    step.case.closed_at = step.at
+    _finish(step, EventKind.INVALIDATED, ["closed_at"], note=text)
+    return step.case
+
+
+@transaction.atomic
+def transfer_to_110(
+    case_id: CaseRef,
+    *,
+    actor: User,
+    receipt_number: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Hand a police matter over to 110 (12345 → 110) with 110's receipt number. Event:
+    ``TRANSFERRED_TO_110``."""
+    step = _begin(
+        "transfer_to_110",
+        case_id,
+        actor,
+        at=at,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )
+    receipt = _text(receipt_number, "receipt_number", "110回执编号", "110 receipt number", limit=64)
+    step.case.transfer_receipt, step.case.closed_at = receipt, step.at
+    _finish(
+        step,
+        EventKind.TRANSFERRED_TO_110,
+        ["transfer_receipt", "closed_at"],
+        note=note,
+        data={"receipt": receipt},
+    )
+    return step.case
