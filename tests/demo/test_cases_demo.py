@@ -59,7 +59,9 @@ def test_histories_include_returns_extensions_overdue_unsatisfied_and_reopening(
         EventKind.CALLED_BACK, EventKind.VERIFIED,
     }  # fmt: skip
     assert expected <= kinds
-    unhappy = CaseEvent.objects.filter(kind=EventKind.CALLED_BACK, data__satisfaction=Satisfaction.UNSATISFIED)
+    unhappy = CaseEvent.objects.filter(
+        kind=EventKind.CALLED_BACK, data__satisfaction=Satisfaction.UNSATISFIED
+    )
     assert unhappy.exists()
     assert Case.objects.filter(reopen_count__gt=0).exists()
 
@@ -109,7 +111,14 @@ def test_same_seed_and_now_give_the_same_history(db_history: str) -> None:
     def snapshot() -> list[tuple[object, ...]]:
         return list(
             CaseEvent.objects.order_by("case__number", "at", "id").values_list(
-                "case__number", "case__title", "case__description", "case__lng", "kind", "at", "to_status", "note"
+                "case__number",
+                "case__title",
+                "case__description",
+                "case__lng",
+                "kind",
+                "at",
+                "to_status",
+                "note",
             )
         )
 
@@ -155,9 +164,8 @@ def _strings(value: object) -> Iterator[str]:
 
 def test_no_template_copies_a_teddy2020_message() -> None:
     folder = Path(settings.YIWANG_SHARED_DIR) / "data" / "teddy2020"
-    files = sorted(folder.glob("attachment[234]_*.csv")) if folder.exists() else []
-    if not files:
-        pytest.skip("teddy2020 data not available")
+    files = sorted(folder.glob("attachment[234]_*.csv"))
+    assert files, f"the shared teddy2020 data is missing under {folder} (set YIWANG_SHARED_DIR)"
     grams = {piece[i : i + N] for piece in _template_strings() for i in range(len(piece) - N + 1)}
     assert grams
     for path in files:

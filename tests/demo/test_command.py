@@ -35,7 +35,7 @@ def run_demo(*args: str) -> str:
 
 @pytest.fixture
 def demo_output() -> str:
-    return run_demo("--scale", str(SCALE))
+    return run_demo("--scale", str(SCALE), "--days", "0")  # the case history has its own tests
 
 
 def test_demo_loads_the_23_streets_under_the_district(demo_output: str) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
+from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -50,9 +51,16 @@ STAFF_PREFIX = "staff_"  # history-only handlers (one per department without a d
 GRID_PREFIX = "grid_"  # history-only grid workers (one per community)
 
 CHANNEL_MIX = {
-    T.HOTLINE: 0.60, T.PATROL: 0.15, T.WEB: 0.07, T.SENSOR: 0.05, T.POLICE: 0.04,
-    T.OPEN311: 0.03, T.ENTERPRISE: 0.03, T.MEDIA: 0.02, T.LEADER: 0.01,
-}  # fmt: skip
+    T.HOTLINE: 0.60,
+    T.PATROL: 0.15,
+    T.WEB: 0.07,
+    T.SENSOR: 0.05,
+    T.POLICE: 0.04,
+    T.OPEN311: 0.03,
+    T.ENTERPRISE: 0.03,
+    T.MEDIA: 0.02,
+    T.LEADER: 0.01,
+}
 # Relative intake per hour of the day (Beijing time): quiet nights, a morning peak, an afternoon one.
 HOURLY = (1, 0.5, 0.3, 0.3, 0.4, 0.8, 2, 4, 8, 10, 10, 8, 5, 6, 8, 8, 7, 6, 5, 5, 4, 3, 2, 1.5)
 WEEKDAY = (1.2, 1.1, 1.05, 1.05, 1.0, 0.75, 0.7)  # Monday first
@@ -92,10 +100,19 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
     kinds = (DepartmentKind.FUNCTIONAL, DepartmentKind.PUBLIC_SERVICE, DepartmentKind.STREET)
     wanted = [d for d in departments.values() if d.kind in kinds and d.pk not in handlers]
     User.objects.bulk_create(
-        [User(username=f"{STAFF_PREFIX}{d.code.lower()}", display_name=f"{d.short_name or d.name}承办人",
-              password="!", department=d) for d in wanted]  # fmt: skip
+        [
+            User(
+                username=f"{STAFF_PREFIX}{d.code.lower()}",
+                display_name=f"{d.short_name or d.name}承办人",
+                password=make_password(None),
+                department=d,
+            )
+            for d in wanted
+        ]
     )
-    made = {u.department_id: u for u in User.objects.filter(username__startswith=STAFF_PREFIX)}
+    made = {
+        u.department_id: u for u in User.objects.filter(username__startswith=STAFF_PREFIX) if u.department_id
+    }
     Grant.objects.bulk_create(
         [Grant(user=u, role=Role.DEPARTMENT_HANDLER, department_id=dep) for dep, u in made.items()]
     )
@@ -107,15 +124,28 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
 
     demo_workers = {
         gs.grid.community_id: gs.user
-        for gs in GridStaff.objects.filter(user__username__startswith="gridworker").select_related("grid", "user")
+        for gs in GridStaff.objects.filter(user__username__startswith="gridworker").select_related(
+            "grid", "user"
+        )
     }
     communities = [
-        c for c in Division.objects.filter(level=DivisionLevel.COMMUNITY).order_by("code") if c.pk not in demo_workers
+        c
+        for c in Division.objects.filter(level=DivisionLevel.COMMUNITY).order_by("code")
+        if c.pk not in demo_workers
     ]
     User.objects.bulk_create(
-        [User(username=f"{GRID_PREFIX}{c.code}", display_name=f"{c.name}网格员", password="!") for c in communities]
+        [
+            User(
+                username=f"{GRID_PREFIX}{c.code}",
+                display_name=f"{c.name}网格员",
+                password=make_password(None),
+            )
+            for c in communities
+        ]
     )
-    workers = {u.username[len(GRID_PREFIX):]: u for u in User.objects.filter(username__startswith=GRID_PREFIX)}
+    workers = {
+        u.username[len(GRID_PREFIX) :]: u for u in User.objects.filter(username__startswith=GRID_PREFIX)
+    }
     by_code = {c.code: c for c in communities}
     Grant.objects.bulk_create(
         [Grant(user=u, role=Role.GRID_WORKER, division=by_code[code]) for code, u in workers.items()]
@@ -143,8 +173,16 @@ def _cast(departments: dict[str, Department]) -> Cast:
         handlers=handlers,
         grid_workers=grid_workers,
         departments=departments,
-        street_office={d.division_id: d for d in departments.values() if d.kind == DepartmentKind.STREET},
-        committee={d.division_id: d for d in departments.values() if d.kind == DepartmentKind.COMMUNITY},
+        street_office={
+            d.division_id: d
+            for d in departments.values()
+            if d.kind == DepartmentKind.STREET and d.division_id
+        },
+        committee={
+            d.division_id: d
+            for d in departments.values()
+            if d.kind == DepartmentKind.COMMUNITY and d.division_id
+        },
         demo_street_id=street,
     )
 
@@ -167,15 +205,27 @@ class Places:
         rows = list(
             Grid.objects.filter(kind="basic")
             .order_by("code")
-            .values_list("pk", "boundary", "population", "community_id", "community__street_id",
-                         "community__name", "community__street__name")  # fmt: skip
+            .values_list(
+                "pk",
+                "boundary",
+                "population",
+                "community_id",
+                "community__street_id",
+                "community__name",
+                "community__street__name",
+            )
         )
         if not rows:
             rows = list(
                 Grid.objects.order_by("code").values_list(
-                    "pk", "boundary", "population", "community_id", "community__street_id",
-                    "community__name", "community__street__name",
-                )  # fmt: skip
+                    "pk",
+                    "boundary",
+                    "population",
+                    "community_id",
+                    "community__street_id",
+                    "community__name",
+                    "community__street__name",
+                )
             )
         self.rows = rows
         self.cum = list(itertools.accumulate(max(1, r[2]) for r in rows))
@@ -203,7 +253,7 @@ class Places:
             x, y = point.x, point.y
         road = rng.choice(T.ROADS) + rng.choice(T.ROAD_SUFFIX)
         address = f"{street}{community}{road}{rng.randint(1, 399)}号{rng.choice(T.BUILDING)}"
-        return Place(round(x, 6), round(y, 6), pk, community_id, street_id, address)
+        return Place(round(x, 6), round(y, 6), pk, community_id, street_id or 0, address)
 
 
 def _json(value: Any) -> str:
@@ -265,12 +315,16 @@ class World:
     topics: Topics
     now: dt.datetime
     seed: int
-    open_cases: deque[tuple[int, str, Place | None, dt.datetime]] = field(default_factory=lambda: deque(maxlen=400))
+    open_cases: deque[tuple[int, str, Place | None, dt.datetime]] = field(
+        default_factory=lambda: deque(maxlen=400)
+    )
     status: dict[int, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
-def _later(rng: random.Random, t: dt.datetime, lo_min: float, hi_min: float, *, day_only: bool = True) -> dt.datetime:
+def _later(
+    rng: random.Random, t: dt.datetime, lo_min: float, hi_min: float, *, day_only: bool = True
+) -> dt.datetime:
     """``t`` plus a random delay; with ``day_only`` a moment in the night moves to the next morning."""
     out = t + dt.timedelta(minutes=rng.uniform(lo_min, hi_min))
     if day_only:
@@ -298,7 +352,9 @@ def _dept(ref: str, cast: Cast, place: Place | None) -> Department | None:
 
 
 def _pick_lead(rng: random.Random, topic: T.Topic, cast: Cast, place: Place | None) -> Department:
-    options = [d for d in (_dept(r, cast, place) for r in topic.leads) if d is not None and d.pk in cast.handlers]
+    options = [
+        d for d in (_dept(r, cast, place) for r in topic.leads) if d is not None and d.pk in cast.handlers
+    ]
     if not options:
         return cast.departments["CG"]
     weights = [0.6, 0.25, 0.15][: len(options)]
@@ -309,7 +365,9 @@ def _phone(rng: random.Random) -> str:
     return f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
 
 
-def _compose(rng: random.Random, topic: T.Topic, channel: str, place: Place | None, consult: bool) -> tuple[str, str]:
+def _compose(
+    rng: random.Random, topic: T.Topic, channel: str, place: Place | None, consult: bool
+) -> tuple[str, str]:
     where = place.address if place else "本区"
     fill = {"place": where, "n": rng.randint(1, 6)}
     title = rng.choice(topic.titles).format(**fill)
@@ -320,7 +378,7 @@ def _compose(rng: random.Random, topic: T.Topic, channel: str, place: Place | No
     return title, body
 
 
-def _life(spec: Spec, w: World) -> Script:  # noqa: C901 — one readable script beats many fragments
+def _life(spec: Spec, w: World) -> Script:  # one readable script beats many fragments
     rng = random.Random(f"{w.seed}:cases:{spec.day.isoformat()}:{spec.n}")
     cast, t = w.cast, spec.at
     channel = spec.channel
@@ -329,7 +387,9 @@ def _life(spec: Spec, w: World) -> Script:  # noqa: C901 — one readable script
     if channel in (T.HOTLINE, T.WEB) and w.open_cases and rng.random() < 0.03:
         duplicate_of = rng.choice(list(w.open_cases)[-100:])
     topic, category = w.topics.pick(rng, channel, t.astimezone(TZ).month)
-    place: Place | None = w.places.pick(rng) if (channel not in CITIZEN_NO_PLACE or rng.random() < 0.8) else None
+    place: Place | None = (
+        w.places.pick(rng) if (channel not in CITIZEN_NO_PLACE or rng.random() < 0.8) else None
+    )
     if duplicate_of is not None:
         key, dup_place = duplicate_of[1], duplicate_of[2]
         topic, category = next(((tp, c) for tp, c in w.topics.topics if tp.key == key), (topic, category))
@@ -376,27 +436,45 @@ def _life(spec: Spec, w: World) -> Script:  # noqa: C901 — one readable script
     else:
         case = yield Act(t, A.create_case, {"actor": creator, **fields})
     pk = case.pk
-    dispatcher = cast.street_dispatcher if place and place.street_id == cast.demo_street_id and rng.random() < 0.6 else cast.dispatcher
+    dispatcher = (
+        cast.street_dispatcher
+        if place and place.street_id == cast.demo_street_id and rng.random() < 0.6
+        else cast.dispatcher
+    )
 
     # --- at intake: merge, void, transfer, answer ---------------------------------------------------------
     if duplicate_of is not None:
         target = duplicate_of[0]
         t = _later(rng, t, 10, 180)
-        merged = yield Act(t, A.merge_cases, {"case_id": pk, "actor": cast.dispatcher, "into": target, "note": T.MERGE_NOTE},
-                           guard=lambda: w.status.get(target) in _MERGEABLE)  # fmt: skip
+        merged = yield Act(
+            t,
+            A.merge_cases,
+            {"case_id": pk, "actor": cast.dispatcher, "into": target, "note": T.MERGE_NOTE},
+            guard=lambda: w.status.get(target) in _MERGEABLE,
+        )
         if merged is not None:
             return
     if channel in (T.HOTLINE, T.WEB) and rng.random() < 0.015:
-        yield Act(_later(rng, t, 5, 120), A.invalidate, {"case_id": pk, "actor": cast.dispatcher, "reason": rng.choice(T.INVALID_REASONS)})
+        yield Act(
+            _later(rng, t, 5, 120),
+            A.invalidate,
+            {"case_id": pk, "actor": cast.dispatcher, "reason": rng.choice(T.INVALID_REASONS)},
+        )
         return
     if topic.police_matter and rng.random() < 0.85:
         receipt_no = f"110-{spec.day:%y%m%d}{spec.n:04d}"
-        yield Act(t + dt.timedelta(minutes=rng.uniform(1, 8)), A.transfer_to_110,
-                  {"case_id": pk, "actor": cast.operator, "receipt_number": receipt_no, "note": T.TRANSFER_NOTE})  # fmt: skip
+        yield Act(
+            t + dt.timedelta(minutes=rng.uniform(1, 8)),
+            A.transfer_to_110,
+            {"case_id": pk, "actor": cast.operator, "receipt_number": receipt_no, "note": T.TRANSFER_NOTE},
+        )
         return
     if consult and topic.answers and rng.random() < 0.75:
-        yield Act(t + dt.timedelta(minutes=rng.uniform(2, 12)), A.answer_directly,
-                  {"case_id": pk, "actor": cast.operator, "answer": rng.choice(topic.answers)})  # fmt: skip
+        yield Act(
+            t + dt.timedelta(minutes=rng.uniform(2, 12)),
+            A.answer_directly,
+            {"case_id": pk, "actor": cast.operator, "answer": rng.choice(topic.answers)},
+        )
         return
     w.open_cases.append((pk, topic.key, place, t))
 
@@ -412,8 +490,17 @@ def _life(spec: Spec, w: World) -> Script:  # noqa: C901 — one readable script
         reason = rng.choice(T.RETURN_REASONS).format(dept=lead.short_name or lead.name)
         yield Act(t, A.return_case, {"case_id": pk, "actor": cast.handlers[wrong.pk], "reason": reason})
         t = _later(rng, t, 15, 120)
-    case = yield Act(t, A.dispatch_case, {"case_id": pk, "actor": dispatcher, "lead": lead, "assisting": assist,
-                                         "note": rng.choice(T.DISPATCH_NOTES)})  # fmt: skip
+    case = yield Act(
+        t,
+        A.dispatch_case,
+        {
+            "case_id": pk,
+            "actor": dispatcher,
+            "lead": lead,
+            "assisting": assist,
+            "note": rng.choice(T.DISPATCH_NOTES),
+        },
+    )
     handler = cast.handlers[lead.pk]
     callback = channel in CALLBACK_CHANNELS and not anonymous
     verifier = creator if channel == T.PATROL and creator is not None else dispatcher
@@ -426,24 +513,42 @@ def _life(spec: Spec, w: World) -> Script:  # noqa: C901 — one readable script
             return
         # --- call-back: 满意 / 基本满意 / 不满意 (about 75 / 15 / 10 %), most 不满意 reopened ----------
         t = _later(rng, t, 600, 3 * 1440)
-        caller = cast.operator if (not case.is_confidential or case.created_by_id == cast.operator.pk) else dispatcher
+        caller = (
+            cast.operator
+            if (not case.is_confidential or case.created_by_id == cast.operator.pk)
+            else dispatcher
+        )
         contacted = rng.random() < 0.95
         unhappy = 0.10 if round_no == 0 else 0.05
         roll = rng.random()
         satisfaction = (
-            None if not contacted
-            else Satisfaction.UNSATISFIED if roll < unhappy
-            else Satisfaction.BASICALLY_SATISFIED if roll < unhappy + 0.15
+            None
+            if not contacted
+            else Satisfaction.UNSATISFIED
+            if roll < unhappy
+            else Satisfaction.BASICALLY_SATISFIED
+            if roll < unhappy + 0.15
             else Satisfaction.SATISFIED
-        )  # fmt: skip
+        )
         note = rng.choice(T.CALLBACK_NOTES[str(satisfaction)]) if satisfaction else T.UNREACHED_NOTE
-        case = yield Act(t, A.record_callback, {"case_id": pk, "actor": caller, "contacted": contacted,
-                                                "solved": satisfaction != Satisfaction.UNSATISFIED,
-                                                "satisfaction": satisfaction, "note": note})  # fmt: skip
+        case = yield Act(
+            t,
+            A.record_callback,
+            {
+                "case_id": pk,
+                "actor": caller,
+                "contacted": contacted,
+                "solved": satisfaction != Satisfaction.UNSATISFIED,
+                "satisfaction": satisfaction,
+                "note": note,
+            },
+        )
         if satisfaction != Satisfaction.UNSATISFIED or rng.random() < 0.2:
             return
         t = _later(rng, t, 30, 1440)
-        case = yield Act(t, A.reopen_case, {"case_id": pk, "actor": cast.dispatcher, "note": rng.choice(T.REOPEN_NOTES)})
+        case = yield Act(
+            t, A.reopen_case, {"case_id": pk, "actor": cast.dispatcher, "note": rng.choice(T.REOPEN_NOTES)}
+        )
 
 
 def _handle(
@@ -466,30 +571,53 @@ def _handle(
     case = yield Act(t, A.sign_case, {"case_id": pk, "actor": handler})
     if rng.random() < 0.01:
         t = _later(rng, t, 600, 4 * 1440)
-        yield Act(t, A.suspend_case, {"case_id": pk, "actor": dispatcher, "reason": rng.choice(T.SUSPEND_REASONS)})
+        yield Act(
+            t, A.suspend_case, {"case_id": pk, "actor": dispatcher, "reason": rng.choice(T.SUSPEND_REASONS)}
+        )
         t = _later(rng, t, 3 * 1440, 20 * 1440)
-        case = yield Act(t, A.resume_case, {"case_id": pk, "actor": dispatcher, "note": rng.choice(T.RESUME_NOTES)})
+        case = yield Act(
+            t, A.resume_case, {"case_id": pk, "actor": dispatcher, "note": rng.choice(T.RESUME_NOTES)}
+        )
     signed = case.resolve_started_at or t
     due = case.resolve_due_at or t + dt.timedelta(days=7)
     roll = rng.random()
     # How long the work takes, as a share of the resolution window: most on time, some late, a few stuck.
-    share = rng.uniform(1.05, 1.9) if roll < 0.07 else rng.uniform(2.5, 6) if roll < 0.09 else rng.uniform(0.1, 0.85)
+    share = (
+        rng.uniform(1.05, 1.9)
+        if roll < 0.07
+        else rng.uniform(2.5, 6)
+        if roll < 0.09
+        else rng.uniform(0.1, 0.85)
+    )
     if share > 0.85 and rng.random() < 0.5:  # asks for more time
         t = _between(rng, signed, due, 0.4, 0.7)
-        amount = rng.choice((3, 5, 7)) if (case.resolve_unit or "days").endswith("days") else rng.choice((12, 24))
-        yield Act(t, A.request_extension, {"case_id": pk, "actor": handler, "reason": rng.choice(T.EXTENSION_REASONS),
-                                           "amount": amount})  # fmt: skip
+        amount = (
+            rng.choice((3, 5, 7)) if (case.resolve_unit or "days").endswith("days") else rng.choice((12, 24))
+        )
+        yield Act(
+            t,
+            A.request_extension,
+            {"case_id": pk, "actor": handler, "reason": rng.choice(T.EXTENSION_REASONS), "amount": amount},
+        )
         t = _later(rng, t, 20, 480)
         if rng.random() < 0.75:
             case = yield Act(t, A.approve_extension, {"case_id": pk, "actor": dispatcher, "note": "同意延期"})
             due = case.resolve_due_at or due
             share = min(share, rng.uniform(0.6, 1.2))
         else:
-            case = yield Act(t, A.reject_extension, {"case_id": pk, "actor": dispatcher, "reason": rng.choice(T.EXTENSION_REJECT)})
+            case = yield Act(
+                t,
+                A.reject_extension,
+                {"case_id": pk, "actor": dispatcher, "reason": rng.choice(T.EXTENSION_REJECT)},
+            )
     finish = _between(rng, signed, due, share, share)
     if rng.random() < 0.3:
         t = _between(rng, t, min(finish, due), 0.3, 0.7)
-        yield Act(max(t, signed), A.report_progress, {"case_id": pk, "actor": handler, "note": rng.choice(T.PROGRESS_NOTES)})
+        yield Act(
+            max(t, signed),
+            A.report_progress,
+            {"case_id": pk, "actor": handler, "note": rng.choice(T.PROGRESS_NOTES)},
+        )
     if finish > signed + (due - signed) * 0.8:  # slow: urged, and supervised once overdue
         t = _between(rng, signed, due, 0.8, 0.95)
         yield Act(t, A.urge_case, {"case_id": pk, "actor": dispatcher, "note": rng.choice(T.URGE_NOTES)})
@@ -498,8 +626,11 @@ def _handle(
             if t < finish:
                 leader = w.cast.leader if rng.random() < 0.3 else dispatcher
                 level = rng.choice((2, 3)) if leader is w.cast.leader else 1
-                yield Act(t, A.supervise_case, {"case_id": pk, "actor": leader, "level": level,
-                                                "note": rng.choice(T.SUPERVISE_NOTES)})  # fmt: skip
+                yield Act(
+                    t,
+                    A.supervise_case,
+                    {"case_id": pk, "actor": leader, "level": level, "note": rng.choice(T.SUPERVISE_NOTES)},
+                )
     for attempt in range(2):
         result = rng.choice(topic.results).format(n=rng.randint(1, 6), place="现场")
         case = yield Act(finish, A.resolve_case, {"case_id": pk, "actor": handler, "result": result})
@@ -516,7 +647,9 @@ def _handle(
 CITIZEN_NO_PLACE = frozenset({T.HOTLINE, T.WEB, T.ENTERPRISE, T.LEADER, T.MEDIA})
 _MERGEABLE = frozenset({CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS})
 _WRONG = ("CG", "ZJ", "JT", "SW", "HB", "SJ", "GA", "MZ", "RS")
-_SURNAMES = tuple("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶逄臧隋宫纪管辛丛")
+_SURNAMES = tuple(
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶逄臧隋宫纪管辛丛"
+)
 
 
 # --- the day plan and the driver ----------------------------------------------------------------------
@@ -634,7 +767,7 @@ def build_cases_step(ctx: Any) -> str:
     ``ctx.per_day`` cases a day (default 200 × scale) ending now."""
     summary = build_cases(ctx, days=ctx.days, per_day=ctx.per_day)
     if ctx.days is None:
-        summary += f"；完整一年 / a full year: yiwang demo --reset --days 365"
+        summary += "；完整一年 / a full year: yiwang demo --reset --days 365"
     return summary
 
 
