@@ -33,6 +33,7 @@ def setup_django() -> None:
     os.environ.setdefault("YIWANG_DATA_DIR", str(BENCH_DIR))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'intake.sqlite3'}")
     os.environ.setdefault("TASKS_BACKEND", "dummy")
+    os.environ.setdefault("DEBUG", "0")  # DEBUG keeps every query in memory and slows both sides
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
     import django
@@ -313,11 +314,12 @@ def main() -> None:
         lines += [
             "",
             f"- Machine: {machine()} (shared with other jobs while measuring).",
-            "- create_case = idempotency-key check, locate the point (in-process grid index over 2,000 grids) and",
+            "- create_case = role check, locate the point (in-process grid index over 2,000 grids) and",
             "  take its community/street (in-process map), take the deadline limits (policy table, cached 5 s),",
-            "  reserve the day's number (one UPDATE … RETURNING), INSERT the case and its REGISTERED event, in",
-            "  one transaction. Bare insert = `Case.objects.create` of the same row (place resolved beforehand),",
-            "  autocommit. Both are interleaved in the same run, 50 warm-up calls each first.",
+            "  reserve the day's number (one UPDATE … RETURNING), INSERT the case (the unique index enforces the",
+            "  idempotency key; a retry is looked up only after it fails) and its REGISTERED event, in one transaction.",
+            "  Bare insert = `Case.objects.create` of the same row (place resolved beforehand), autocommit.",
+            "  Both are interleaved in the same run, 50 warm-up calls each first.",
             "- The case table is filled first by bulk insert (one event per case, spread over a year).",
         ]
         write_section("Intake", "\n".join(lines))

@@ -299,8 +299,6 @@ def test_two_dispatchers_at_the_same_moment_exactly_one_wins_on_postgresql() -> 
 
     from tests.world import build_world
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (SQLite serialises writers before the status check)")
     world = build_world()
     case = new_case(world)
     barrier = threading.Barrier(2)

@@ -186,8 +186,6 @@ def test_a_lost_claim_writes_no_event(world: World) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_scans_record_each_breach_once_on_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     from tests.world import build_world
 
     world = build_world()

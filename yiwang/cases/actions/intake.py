@@ -127,7 +127,7 @@ def receive_from_110(*, actor: User, incident_number: str, **fields: Any) -> Rec
     """Take over a non-emergency matter handed over by 110 (110 → 12345), with the police incident
     number; returns the receipt for 110. Same input and checks as :func:`create_case` (channel is
     ``police_110``); idempotent on the incident number. Event: ``RECEIVED_FROM_110``."""
-    number = _text(incident_number, "incident_number", "110警情编号", "110 incident number", limit=64)
+    number = _text(incident_number, "incident_number", "110警情编号", "110 incident number", limit=60)
     fields.setdefault("idempotency_key", f"110:{number}")
     case = _intake(
         "receive_from_110",
@@ -149,15 +149,14 @@ def _intake(transition: str, kind: EventKind, *, actor: User | None, **f: Any) -
             raise ActionForbidden("该渠道需要登录后登记", "this channel needs a signed-in staff actor")
     else:
         workflow.check(transition, workflow.NEW, _roles(actor))
-    key = (f.get("idempotency_key") or "").strip() or None
-    if key is not None:
-        existing = _existing(key, actor)
-        if existing is not None:
-            return existing
+    key = _text(
+        f.get("idempotency_key"), "idempotency_key", "幂等键", "idempotency key", required=False, limit=64
+    )
+    # Optimistic: a retry is rare, so instead of looking the key up first (one more query on every
+    # intake) the unique index refuses the second insert and the existing case is returned.
     try:
-        return _register(transition, kind, actor=actor, key=key, **f)
+        return _register(transition, kind, actor=actor, key=key or None, **f)
     except IntegrityError:
-        # Two retries raced past the check above: the loser's insert hit the unique key.
         existing = _existing(key, actor) if key else None
         if existing is None:
             raise

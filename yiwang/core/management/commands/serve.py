@@ -32,7 +32,9 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         children: list[subprocess.Popen[bytes]] = []
         if not options["no_worker"] and settings.TASKS_BACKEND == "database":
-            children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "db_worker", "--no-reload"]))
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "yiwang.cli", "db_worker", "--no-reload"])
+            )
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(f"Yiwang 已启动 / running at http://{bind}/  (Ctrl+C 停止 / to stop)")
