@@ -35,3 +35,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
+    """A transactional test (the PostgreSQL races) flushes the database when it ends, taking the
+    categories and calendar loaded by data migrations with it; load them again for the next one."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.core.management import call_command
+
+    from yiwang.core.calendar import invalidate_calendar, seed_calendar
+
+    request.getfixturevalue("transactional_db")
+    call_command("load_categories", verbosity=0)
+    seed_calendar()
+    invalidate_calendar()
+

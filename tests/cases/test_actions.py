@@ -291,7 +291,7 @@ def test_case_events_cannot_be_changed_or_deleted(world: World) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_the_same_moment_exactly_one_wins_on_postgresql() -> None:
     import threading
 

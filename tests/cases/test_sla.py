@@ -184,7 +184,7 @@ def test_a_lost_claim_writes_no_event(world: World) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_scans_record_each_breach_once_on_postgresql() -> None:
     from tests.world import build_world
 
