@@ -51,4 +51,3 @@ def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
     call_command("load_categories", verbosity=0)
     seed_calendar()
     invalidate_calendar()
-
