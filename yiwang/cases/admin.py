@@ -7,9 +7,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.models import Assignment, Attachment, Case, CaseEvent, Category, DeadlinePolicy
 from yiwang.cases.sla import clear_limits_cache
+from yiwang.core.pii import masked
 
 
 @admin.register(Category)
@@ -96,9 +98,16 @@ class CaseAdmin(ReadOnlyAdmin):
     search_fields = ["number", "title", "external_ref"]
     date_hierarchy = "created_at"
     inlines = [AssignmentInline, CaseEventInline]
+    # The full phone number is never shown here; revealing it is an audited action (core.audit.reveal).
+    exclude = ["reporter_phone", "reporter_phone_hash"]
+    readonly_fields = ["reporter_phone_masked"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return Case.objects.visible_to(request.user)
+
+    @admin.display(description=_("联系电话"))
+    def reporter_phone_masked(self, obj: Case) -> str:
+        return masked(obj.reporter_phone, "phone")
 
 
 @admin.register(CaseEvent)

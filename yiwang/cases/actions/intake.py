@@ -39,6 +39,7 @@ from yiwang.cases.models import Case, CaseEvent, Category
 from yiwang.cases.models.case import DESCRIPTION_MAX
 from yiwang.cases.numbers import next_case_number
 from yiwang.core.coords import CRS
+from yiwang.core.pii import lookup_hash
 from yiwang.people.models import User
 
 
@@ -187,6 +188,7 @@ def _register(transition: str, kind: EventKind, *, actor: User | None, key: str 
         raise InvalidCaseInput(f"未知的紧急程度：{urgency}", f"unknown urgency: {urgency}", field="urgency")
     checked = [check_file(upload) for upload in f.get("attachments") or ()]
     place = resolve_place(f.get("lng"), f.get("lat"), f.get("crs") or CRS.WGS84)
+    phone = _text(f.get("reporter_phone"), "reporter_phone", "电话", "phone", required=False, limit=32)
     case = Case(
         number=next_case_number(at),
         channel=f["channel"],
@@ -205,9 +207,8 @@ def _register(transition: str, kind: EventKind, *, actor: User | None, key: str 
         reporter_name=_text(
             f.get("reporter_name"), "reporter_name", "诉求人", "name", required=False, limit=50
         ),
-        reporter_phone=_text(
-            f.get("reporter_phone"), "reporter_phone", "电话", "phone", required=False, limit=32
-        ),
+        reporter_phone=phone,
+        reporter_phone_hash=lookup_hash(phone, "phone"),
         is_anonymous=bool(f.get("is_anonymous")),
         is_confidential=bool(f.get("is_confidential")) or category.is_confidential,
         external_ref=_text(

@@ -20,6 +20,7 @@ from yiwang.cases.choices import (
     Urgency,
 )
 from yiwang.core.calendar import ClockColour, TimeUnit, get_calendar
+from yiwang.core.fields import EncryptedCharField
 from yiwang.core.scoping import AreaFields, Scope, area_q, scope_of
 from yiwang.people.models import Role
 
@@ -147,7 +148,10 @@ class Case(models.Model):
     )
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     reporter_name = models.CharField(_("诉求人"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    # Personal information (PIPL): encrypted at rest, shown masked; exact search goes through the
+    # keyed hash, never through the ciphertext.
+    reporter_phone = EncryptedCharField(_("联系电话"), max_length=32, blank=True, pii_kind="phone")
+    reporter_phone_hash = models.CharField(_("联系电话检索码"), max_length=64, blank=True, db_index=True)
     is_anonymous = models.BooleanField(_("匿名"), default=False)
     is_confidential = models.BooleanField(_("保密"), default=False)
     external_ref = models.CharField(_("外部编号"), max_length=64, blank=True, db_index=True)
