@@ -30,7 +30,7 @@ from typing import Any
 
 import shapely
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from yiwang.cases import actions as A
@@ -699,7 +699,6 @@ def build_cases(
         return "0 件 / cases"
     started = time.perf_counter()
     w = World(_cast(ctx.departments), Places(), Topics.load(), now, ctx.seed)
-    mark = len(connection.run_on_commit)
     tally = Tally()
     today = now.astimezone(TZ).date()
     first = today - dt.timedelta(days=days - 1)
@@ -710,46 +709,44 @@ def build_cases(
         heapq.heappush(heap, (dt.datetime.combine(day, dt.time(0), TZ), next(seq), ("day", day)))
     scan_at = dt.datetime.combine(first, dt.time(0), TZ) + SCAN_EVERY
     heapq.heappush(heap, (scan_at, next(seq), ("scan", None)))
-    month, month_cases, month_actions = first.strftime("%Y-%m"), 0, 0
-    while heap:
-        at, _s, (kind, payload) = heapq.heappop(heap)
-        if at > now:
-            break
-        if at.astimezone(TZ).strftime("%Y-%m") != month:
-            log(f"  {month}: {month_cases:,} 件 / cases, {month_actions:,} 次操作 / actions")
-            month, month_cases, month_actions = at.astimezone(TZ).strftime("%Y-%m"), 0, 0
-        if kind == "day":
-            specs = _day_specs(random.Random(f"{ctx.seed}:cases:{payload.isoformat()}"), payload, per_day)
-            for spec in specs:
-                script = _life(spec, w)
-                first_act = next(script)
-                heapq.heappush(heap, (first_act.at, next(seq), ("act", (script, first_act))))
-        elif kind == "scan":
-            tally.breaches += sla.scan_breaches(at)
-            del connection.run_on_commit[mark:]
-            heapq.heappush(heap, (at + SCAN_EVERY, next(seq), ("scan", None)))
-        else:
-            script, act = payload
-            result = _run(act, w)
-            tally.actions += 1
-            month_actions += 1
-            if act.run in (A.create_case, A.receive_from_110):
-                tally.cases += 1
-                month_cases += 1
-            if result is _FAILED:
-                continue
-            try:
-                nxt = script.send(result)
-            except StopIteration:
-                continue
-            if nxt.at < act.at:
-                nxt.at = act.at + dt.timedelta(minutes=1)
-            heapq.heappush(heap, (nxt.at, next(seq), ("act", (script, nxt))))
-    log(f"  {month}: {month_cases:,} 件 / cases, {month_actions:,} 次操作 / actions")
-    tally.breaches += sla.scan_breaches(now)
-    # Backfilled history must not notify departments about old events: drop the notifications the
-    # actions queued with transaction.on_commit during this step.
-    del connection.run_on_commit[mark:]
+    # Backfilled history: departments must not be notified about months-old events.
+    with A.without_notifications():
+        month, month_cases, month_actions = first.strftime("%Y-%m"), 0, 0
+        while heap:
+            at, _s, (kind, payload) = heapq.heappop(heap)
+            if at > now:
+                break
+            if at.astimezone(TZ).strftime("%Y-%m") != month:
+                log(f"  {month}: {month_cases:,} 件 / cases, {month_actions:,} 次操作 / actions")
+                month, month_cases, month_actions = at.astimezone(TZ).strftime("%Y-%m"), 0, 0
+            if kind == "day":
+                specs = _day_specs(random.Random(f"{ctx.seed}:cases:{payload.isoformat()}"), payload, per_day)
+                for spec in specs:
+                    script = _life(spec, w)
+                    first_act = next(script)
+                    heapq.heappush(heap, (first_act.at, next(seq), ("act", (script, first_act))))
+            elif kind == "scan":
+                tally.breaches += sla.scan_breaches(at)
+                heapq.heappush(heap, (at + SCAN_EVERY, next(seq), ("scan", None)))
+            else:
+                script, act = payload
+                result = _run(act, w)
+                tally.actions += 1
+                month_actions += 1
+                if act.run in (A.create_case, A.receive_from_110):
+                    tally.cases += 1
+                    month_cases += 1
+                if result is _FAILED:
+                    continue
+                try:
+                    nxt = script.send(result)
+                except StopIteration:
+                    continue
+                if nxt.at < act.at:
+                    nxt.at = act.at + dt.timedelta(minutes=1)
+                heapq.heappush(heap, (nxt.at, next(seq), ("act", (script, nxt))))
+        log(f"  {month}: {month_cases:,} 件 / cases, {month_actions:,} 次操作 / actions")
+        tally.breaches += sla.scan_breaches(now)
     took = time.perf_counter() - started
     if w.failures:
         log(f"  {len(w.failures)} 个操作失败 / actions failed, e.g. {w.failures[0]}")

@@ -18,7 +18,13 @@ raised before anything is written or rolling back what was.
 
 from __future__ import annotations
 
-from yiwang.cases.actions._base import PUBLIC_CHANNELS, TITLE_MAX, CaseRef, DepartmentRef
+from yiwang.cases.actions._base import (
+    PUBLIC_CHANNELS,
+    TITLE_MAX,
+    CaseRef,
+    DepartmentRef,
+    without_notifications,
+)
 from yiwang.cases.actions.closing import (
     record_callback,
     reopen_case,
@@ -75,4 +81,5 @@ __all__ = [
     "transfer_to_110",
     "urge_case",
     "verify_case",
+    "without_notifications",
 ]

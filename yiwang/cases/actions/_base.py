@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -40,6 +42,20 @@ NOTIFY_KINDS = frozenset({EventKind.DISPATCHED, EventKind.URGED, EventKind.SUPER
 
 CaseRef = int | Case
 DepartmentRef = int | Department
+
+_notifications_on: ContextVar[bool] = ContextVar("case_notifications_on", default=True)
+
+
+@contextmanager
+def without_notifications() -> Iterator[None]:
+    """Record history without telling anyone: for backfilling past events (the demo history, an
+    import of another system's cases), where notifying a department of a months-old dispatch is
+    noise. Events are written exactly as usual."""
+    token = _notifications_on.set(False)
+    try:
+        yield
+    finally:
+        _notifications_on.reset(token)
 
 
 # --- shared machinery ---------------------------------------------------------------------------------
@@ -162,7 +178,7 @@ def _finish(
         note=note,
         data=data or {},
     )
-    if kind in NOTIFY_KINDS:
+    if kind in NOTIFY_KINDS and _notifications_on.get():
         from yiwang.cases import tasks
 
         transaction.on_commit(partial(tasks.enqueue_notification, event.pk))
