@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +42,15 @@ NOTIFY_KINDS = frozenset({EventKind.DISPATCHED, EventKind.URGED, EventKind.SUPER
 
 CaseRef = int | Case
 DepartmentRef = int | Department
+
+
+class ActionOptions(TypedDict, total=False):
+    """Keyword options every case action accepts besides its own input."""
+
+    at: dt.datetime | None  # when it happened (default now); explicit for backfilled history
+    expected_status: str | None  # the status the caller's form showed: CaseConflict if it moved on
+    expected_version: int | None  # the version the caller's form showed: CaseConflict if it moved on
+
 
 _notifications_on: ContextVar[bool] = ContextVar("case_notifications_on", default=True)
 
@@ -129,13 +138,12 @@ def _begin(
     case_ref: CaseRef,
     actor: User,
     *,
-    at: dt.datetime | None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
     department: str = "",
+    **expect: Unpack[ActionOptions],
 ) -> _Step:
     """Lock the case and run every check of an action; nothing is written here."""
     case = _lock(case_ref, actor)
+    expected_status, expected_version = expect.get("expected_status"), expect.get("expected_version")
     if expected_status is not None and case.status != expected_status:
         raise CaseConflict(
             f"案件状态已被他人更新为「{CaseStatus(case.status).label}」，请刷新后重试",
@@ -151,7 +159,7 @@ def _begin(
     t = workflow.check(name, case.status, _roles(actor), suspended=case.suspended_at is not None)
     if department:
         _require_department(case, actor, assisting_too=department == "any")
-    return _Step(case, actor, t, case.status, _now(at))
+    return _Step(case, actor, t, case.status, _now(expect.get("at")))
 
 
 def _finish(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
+from typing import Unpack
 
 from django.db import transaction
 
 from yiwang.cases import sla
 from yiwang.cases.actions._base import (
     _ASSIGN_FIELDS,
+    ActionOptions,
     CaseRef,
     DepartmentRef,
     _assign,
@@ -37,9 +38,7 @@ def verify_case(
     actor: User,
     passed: bool,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Verify a resolved case (核查). Passed: closed (event ``VERIFIED``). Failed: back to the lead
     department for rework (返工, counted) with a fresh resolution clock; a reason is required
@@ -48,9 +47,7 @@ def verify_case(
         "verify_pass" if passed else "verify_fail",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     case = step.case
     if passed:
@@ -79,16 +76,12 @@ def record_callback(
     solved: bool,
     satisfaction: str | None,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Record the call-back (回访) of a closed case: contacted? solved? satisfaction (null when the
     citizen could not be reached). The case stays closed; 不满意 makes it eligible for
     :func:`reopen_case`. Event: ``CALLED_BACK``."""
-    step = _begin(
-        "callback", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("callback", case_id, actor, **expect)
     if satisfaction not in (None, "", *Satisfaction.values):
         raise InvalidCaseInput(
             f"未知的满意度：{satisfaction}", f"unknown satisfaction: {satisfaction}", field="satisfaction"
@@ -114,16 +107,12 @@ def reopen_case(
     lead: DepartmentRef | None = None,
     assisting: Iterable[DepartmentRef] | None = None,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Send a closed case whose call-back was 不满意 for a second round (二次办理, counted),
     to the given departments or to the last round's. The call-back answers are cleared (they stay
     in the timeline) and the acceptance clock starts again. Event: ``REOPENED``."""
-    step = _begin(
-        "reopen", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("reopen", case_id, actor, **expect)
     case = step.case
     if case.satisfaction != Satisfaction.UNSATISFIED:
         raise TransitionNotAllowed(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Unpack
 
 from django.core.files import File
 from django.db import transaction
@@ -12,6 +12,7 @@ from django.db import transaction
 from yiwang.cases import sla
 from yiwang.cases.actions._base import (
     _ASSIGN_FIELDS,
+    ActionOptions,
     CaseRef,
     DepartmentRef,
     _amount,
@@ -49,9 +50,7 @@ def dispatch_case(
     lead: DepartmentRef,
     assisting: Iterable[DepartmentRef] = (),
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Dispatch a registered case to a lead (主办) and optional assisting (协办) departments.
 
@@ -59,9 +58,7 @@ def dispatch_case(
     after commit the departments are notified. Two dispatchers at once: the second finds the case
     no longer registered (pass ``expected_status``/``expected_version`` to get :class:`CaseConflict`).
     """
-    step = _begin(
-        "dispatch", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("dispatch", case_id, actor, **expect)
     lead_dept, helpers = _departments(lead, assisting)
     data = _assign(step, lead_dept, helpers)
     _finish(step, EventKind.DISPATCHED, _ASSIGN_FIELDS, note=note, data=data)
@@ -74,9 +71,7 @@ def sign_case(
     *,
     actor: User,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """The lead department signs for the case (签收): the acceptance clock stops, the resolution
     clock (办结时限) starts. Event: ``SIGNED``."""
@@ -84,10 +79,8 @@ def sign_case(
         "sign",
         case_id,
         actor,
-        at=at,
         department="lead",
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     case = step.case
     case.signed_at = step.at
@@ -110,9 +103,7 @@ def return_case(
     *,
     actor: User,
     reason: str,
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """The lead department returns a wrongly dispatched case to the dispatcher (退单). Needs a
     reason. The clocks stop, the round's assignments end (they stay in the history). Event:
@@ -121,10 +112,8 @@ def return_case(
         "return",
         case_id,
         actor,
-        at=at,
         department="lead",
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(reason, "reason", "退单原因", "reason", limit=1000)
     case = step.case
@@ -159,9 +148,7 @@ def request_extension(
     reason: str,
     amount: Decimal | int | float | str,
     unit: str | None = None,
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """The lead department asks for more time (申请延期): a reason and the extra amount (in the
     resolution clock's unit unless given). One request may be pending at a time. Event:
@@ -170,10 +157,8 @@ def request_extension(
         "request_extension",
         case_id,
         actor,
-        at=at,
         department="lead",
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(reason, "reason", "延期理由", "reason", limit=1000)
     extra = _amount(amount, "amount")
@@ -204,9 +189,7 @@ def approve_extension(
     *,
     actor: User,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Approve the pending extension: the resolution deadline moves by the requested amount.
     Event: ``EXTENSION_APPROVED``."""
@@ -214,9 +197,7 @@ def approve_extension(
         "approve_extension",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     case = step.case
     amount, unit = _pending_extension(case)
@@ -245,18 +226,14 @@ def reject_extension(
     *,
     actor: User,
     reason: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Refuse the pending extension; the deadline stays. Event: ``EXTENSION_REJECTED``."""
     step = _begin(
         "reject_extension",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     case = step.case
     amount, unit = _pending_extension(case)
@@ -277,14 +254,10 @@ def urge_case(
     *,
     actor: User,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Urge the departments (催办); counted. Event: ``URGED``; they are notified after commit."""
-    step = _begin(
-        "urge", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("urge", case_id, actor, **expect)
     step.case.urge_count += 1
     _finish(step, EventKind.URGED, ["urge_count"], note=note, data={"count": step.case.urge_count})
     return step.case
@@ -297,14 +270,10 @@ def supervise_case(
     actor: User,
     level: int,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Put the case under supervision (督办) at level 1–3 (3 is the highest). Event: ``SUPERVISED``."""
-    step = _begin(
-        "supervise", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("supervise", case_id, actor, **expect)
     if level not in (1, 2, 3):
         raise InvalidCaseInput(
             "督办级别必须是 1、2 或 3", "the supervision level must be 1, 2 or 3", field="level"
@@ -321,9 +290,7 @@ def report_progress(
     actor: User,
     note: str,
     attachments: Sequence[File] = (),
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """A lead or assisting department reports progress (进展反馈), with optional photos. Event:
     ``PROGRESS_REPORTED``."""
@@ -331,10 +298,8 @@ def report_progress(
         "report_progress",
         case_id,
         actor,
-        at=at,
         department="any",
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(note, "note", "进展说明", "progress note", limit=DESCRIPTION_MAX)
     checked = [check_file(upload) for upload in attachments]
@@ -350,9 +315,7 @@ def resolve_case(
     actor: User,
     result: str,
     photos: Sequence[File] = (),
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """The lead department reports the case handled (办结) with the result text and photos; the
     resolution clock stops and the case waits for verification. Event: ``RESOLVED``."""
@@ -360,10 +323,8 @@ def resolve_case(
         "resolve",
         case_id,
         actor,
-        at=at,
         department="lead",
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(result, "result", "办理结果", "result", limit=DESCRIPTION_MAX)
     checked = [check_file(upload) for upload in photos]
@@ -383,9 +344,7 @@ def merge_cases(
     actor: User,
     into: CaseRef,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Merge a duplicate (并单) into another open case that the actor can see. The duplicate's
     clocks stop and its assignments end. Event: ``MERGED`` (on the duplicate)."""
@@ -400,18 +359,14 @@ def merge_cases(
             "merge",
             source_pk,
             actor,
-            at=at,
-            expected_status=expected_status,
-            expected_version=expected_version,
+            **expect,
         )
     else:
         step = _begin(
             "merge",
             source_pk,
             actor,
-            at=at,
-            expected_status=expected_status,
-            expected_version=expected_version,
+            **expect,
         )
         target = _lock(target_pk, actor)
     if target.status not in (CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
@@ -441,15 +396,11 @@ def suspend_case(
     *,
     actor: User,
     reason: str,
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Suspend a running case (挂账/缓办): its clocks stop until :func:`resume_case`. Needs a reason.
     Event: ``SUSPENDED``."""
-    step = _begin(
-        "suspend", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("suspend", case_id, actor, **expect)
     text = _text(reason, "reason", "挂账原因", "reason", limit=1000)
     step.case.suspended_at = step.at
     _finish(step, EventKind.SUSPENDED, ["suspended_at"], note=text)
@@ -462,15 +413,11 @@ def resume_case(
     *,
     actor: User,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Resume a suspended case: every running clock (and its start) moves by the working time
     spent suspended. Event: ``RESUMED`` (data: how much each clock moved, in its unit)."""
-    step = _begin(
-        "resume", case_id, actor, at=at, expected_status=expected_status, expected_version=expected_version
-    )
+    step = _begin("resume", case_id, actor, **expect)
     case = step.case
     suspended_at = case.suspended_at or step.at
     moved = sla.shift_for_suspension(case, suspended_at, step.at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -14,6 +14,7 @@ from yiwang.cases import sla, workflow
 from yiwang.cases.actions._base import (
     PUBLIC_CHANNELS,
     TITLE_MAX,
+    ActionOptions,
     CaseRef,
     _begin,
     _finish,
@@ -248,9 +249,7 @@ def answer_directly(
     *,
     actor: User,
     answer: str,
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Close a consultation answered at intake (直接答复). Needs the answer text. Event:
     ``ANSWERED_DIRECTLY``."""
@@ -258,9 +257,7 @@ def answer_directly(
         "answer_directly",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(answer, "answer", "答复内容", "answer", limit=DESCRIPTION_MAX)
     step.case.result, step.case.closed_at = text, step.at
@@ -274,18 +271,14 @@ def invalidate(
     *,
     actor: User,
     reason: str,
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Void a registered case (作废: spam, not our business). Needs a reason. Event: ``INVALIDATED``."""
     step = _begin(
         "invalidate",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     text = _text(reason, "reason", "作废原因", "reason", limit=1000)
     step.case.closed_at = step.at
@@ -300,9 +293,7 @@ def transfer_to_110(
     actor: User,
     receipt_number: str,
     note: str = "",
-    at: dt.datetime | None = None,
-    expected_status: str | None = None,
-    expected_version: int | None = None,
+    **expect: Unpack[ActionOptions],
 ) -> Case:
     """Hand a police matter over to 110 (12345 → 110) with 110's receipt number. Event:
     ``TRANSFERRED_TO_110``."""
@@ -310,9 +301,7 @@ def transfer_to_110(
         "transfer_to_110",
         case_id,
         actor,
-        at=at,
-        expected_status=expected_status,
-        expected_version=expected_version,
+        **expect,
     )
     receipt = _text(receipt_number, "receipt_number", "110回执编号", "110 receipt number", limit=64)
     step.case.transfer_receipt, step.case.closed_at = receipt, step.at
