@@ -11,8 +11,9 @@ Each case draws from its own ``random.Random(f"{seed}:cases:{day}:{n}")``: the s
 same *now* give the same history.
 
 Speed: the actions cost ~3–4 ms each on SQLite (ORM overhead), ~7 actions a case, so a full year at
-200 a day takes tens of minutes; ``yiwang demo`` builds :data:`DEFAULT_DAYS` days unless ``--days``
-says otherwise.
+200 a day takes tens of minutes; ``yiwang demo`` builds :data:`DEFAULT_DAYS` days at once and queues
+the rest of the year for the background worker (``yiwang.demo.tasks``) unless ``--days`` says
+otherwise.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from yiwang.demo import case_texts as T
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff, GridStaffRole
 from yiwang.people.models import Department, DepartmentKind, Grant, Role, User
 
-DEFAULT_DAYS = 10  # fits the ~60 s budget of `make run`; a full year: yiwang demo --reset --days 365
+DEFAULT_DAYS = 10  # built at once (fits `make run`); the rest of the year: yiwang.demo.tasks
 PER_DAY = 200  # cases a day at scale 1
 SCAN_EVERY = dt.timedelta(hours=4)
 DEMO_STREET = "370211005000"
@@ -98,8 +99,12 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
         if user is not None and user.department_id is not None:
             handlers[user.department_id] = user
     kinds = (DepartmentKind.FUNCTIONAL, DepartmentKind.PUBLIC_SERVICE, DepartmentKind.STREET)
-    wanted = [d for d in departments.values() if d.kind in kinds and d.pk not in handlers]
-    User.objects.bulk_create(
+    # A background backfill of an older window finds these users already made: create only what is missing.
+    existing = {u.department_id: u for u in User.objects.filter(username__startswith=STAFF_PREFIX)}
+    wanted = [
+        d for d in departments.values() if d.kind in kinds and d.pk not in handlers and d.pk not in existing
+    ]
+    new = User.objects.bulk_create(
         [
             User(
                 username=f"{STAFF_PREFIX}{d.code.lower()}",
@@ -114,7 +119,7 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
         u.department_id: u for u in User.objects.filter(username__startswith=STAFF_PREFIX) if u.department_id
     }
     Grant.objects.bulk_create(
-        [Grant(user=u, role=Role.DEPARTMENT_HANDLER, department_id=dep) for dep, u in made.items()]
+        [Grant(user=u, role=Role.DEPARTMENT_HANDLER, department_id=u.department_id) for u in new]
     )
     handlers.update(made)
     # Community committees are handled by their street office's handler (社区工作站 under the street).
@@ -133,6 +138,10 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
         for c in Division.objects.filter(level=DivisionLevel.COMMUNITY).order_by("code")
         if c.pk not in demo_workers
     ]
+    workers = {
+        u.username[len(GRID_PREFIX) :]: u for u in User.objects.filter(username__startswith=GRID_PREFIX)
+    }
+    missing = [c for c in communities if c.code not in workers]
     User.objects.bulk_create(
         [
             User(
@@ -140,7 +149,7 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
                 display_name=f"{c.name}网格员",
                 password=make_password(None),
             )
-            for c in communities
+            for c in missing
         ]
     )
     workers = {
@@ -148,9 +157,9 @@ def _history_staff(departments: dict[str, Department]) -> tuple[dict[int, User],
     }
     by_code = {c.code: c for c in communities}
     Grant.objects.bulk_create(
-        [Grant(user=u, role=Role.GRID_WORKER, division=by_code[code]) for code, u in workers.items()]
+        [Grant(user=workers[c.code], role=Role.GRID_WORKER, division=c) for c in missing]
     )
-    grids = Grid.objects.filter(community__in=communities).values_list("pk", "community__code")
+    grids = Grid.objects.filter(community__in=missing).values_list("pk", "community__code")
     GridStaff.objects.bulk_create(
         [GridStaff(user=workers[code], grid_id=pk, role=GridStaffRole.FULL_TIME) for pk, code in grids],
         batch_size=500,
@@ -688,9 +697,12 @@ def build_cases(
     days: int | None = None,
     per_day: float | None = None,
     now: dt.datetime | None = None,
+    last_day: dt.date | None = None,
     log: Callable[[str], None] | None = None,
 ) -> str:
-    """Build ``days`` days of case history ending at ``now``; returns a one-line summary."""
+    """Build ``days`` days of cases ending with ``last_day`` (default: today) and play their
+    timelines up to ``now``; returns a one-line summary. An older window (the background backfill)
+    plays its cases to their end, since its ``now`` lies long after its last day."""
     days = DEFAULT_DAYS if days is None else days
     per_day = PER_DAY * ctx.scale if per_day is None else per_day
     now = now or timezone.now()
@@ -700,8 +712,8 @@ def build_cases(
     started = time.perf_counter()
     w = World(_cast(ctx.departments), Places(), Topics.load(), now, ctx.seed)
     tally = Tally()
-    today = now.astimezone(TZ).date()
-    first = today - dt.timedelta(days=days - 1)
+    last_day = last_day or now.astimezone(TZ).date()
+    first = last_day - dt.timedelta(days=days - 1)
     heap: list[tuple[dt.datetime, int, Any]] = []
     seq = itertools.count()
     for k in range(days):
@@ -712,7 +724,8 @@ def build_cases(
     # Backfilled history: departments must not be notified about months-old events.
     with A.without_notifications():
         month, month_cases, month_actions = first.strftime("%Y-%m"), 0, 0
-        while heap:
+        pending = days  # days and acts still queued; the periodic scan does not count
+        while heap and pending:
             at, _s, (kind, payload) = heapq.heappop(heap)
             if at > now:
                 break
@@ -721,6 +734,7 @@ def build_cases(
                 month, month_cases, month_actions = at.astimezone(TZ).strftime("%Y-%m"), 0, 0
             if kind == "day":
                 specs = _day_specs(random.Random(f"{ctx.seed}:cases:{payload.isoformat()}"), payload, per_day)
+                pending += len(specs) - 1
                 for spec in specs:
                     script = _life(spec, w)
                     first_act = next(script)
@@ -730,6 +744,7 @@ def build_cases(
                 heapq.heappush(heap, (at + SCAN_EVERY, next(seq), ("scan", None)))
             else:
                 script, act = payload
+                pending -= 1
                 result = _run(act, w)
                 tally.actions += 1
                 month_actions += 1
@@ -744,6 +759,7 @@ def build_cases(
                     continue
                 if nxt.at < act.at:
                     nxt.at = act.at + dt.timedelta(minutes=1)
+                pending += 1
                 heapq.heappush(heap, (nxt.at, next(seq), ("act", (script, nxt))))
         log(f"  {month}: {month_cases:,} 件 / cases, {month_actions:,} 次操作 / actions")
         tally.breaches += sla.scan_breaches(now)
@@ -762,10 +778,7 @@ _FAILED = object()
 def build_cases_step(ctx: Any) -> str:
     """The ``cases`` step of ``yiwang demo``: ``ctx.days`` days (default :data:`DEFAULT_DAYS`) of
     ``ctx.per_day`` cases a day (default 200 × scale) ending now."""
-    summary = build_cases(ctx, days=ctx.days, per_day=ctx.per_day)
-    if ctx.days is None:
-        summary += "；完整一年 / a full year: yiwang demo --reset --days 365"
-    return summary
+    return build_cases(ctx, days=ctx.days, per_day=ctx.per_day)
 
 
 def _run(act: Act, w: World) -> Any:
@@ -793,8 +806,25 @@ def delete_cases() -> None:
         User.objects.filter(username__startswith=GRID_PREFIX).delete()
 
 
+def discard_window(first: dt.date, last: dt.date) -> int:
+    """Remove the cases registered on the days ``first``..``last`` with their timelines: a background
+    backfill that died half-way deletes its partial window before building it again, so a retried
+    job never doubles the history. Cases of a window only merge into cases of the same window."""
+    start = dt.datetime.combine(first, dt.time(0), TZ)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), TZ)
+    with transaction.atomic():
+        ids = list(
+            Case.objects.filter(created_at__gte=start, created_at__lt=end).values_list("pk", flat=True)
+        )
+        CaseEvent.objects.filter(case_id__in=ids)._raw_delete(CaseEvent.objects.db)
+        Case.objects.filter(pk__in=ids).update(merged_into=None)
+        Case.objects.filter(pk__in=ids).delete()
+        CaseNumberCounter.objects.filter(day__gte=first, day__lte=last).delete()
+    return len(ids)
+
+
 def iter_timeline(case: Case) -> Iterator[CaseEvent]:
     return iter(case.events.order_by("at", "id"))
 
 
-__all__ = ["DEFAULT_DAYS", "PER_DAY", "build_cases", "build_cases_step", "delete_cases"]
+__all__ = ["DEFAULT_DAYS", "PER_DAY", "build_cases", "build_cases_step", "delete_cases", "discard_window"]

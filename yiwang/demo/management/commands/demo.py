@@ -4,7 +4,10 @@ yiwang demo                  # seed 2026, ~1,550 grids, ≈1.99 M residents
 yiwang demo --scale 10       # ~15,000 grids, for benchmarks
 yiwang demo --if-empty       # do nothing if the database already has divisions (used by make run)
 yiwang demo --reset          # delete the demo map, departments and users first, then rebuild
-yiwang demo --days 365       # a full year of case history (default: the last 10 days, ~200 a day)
+yiwang demo --days 365       # a full year of case history at once (~40 minutes on SQLite)
+
+By default the last 10 days of cases are built at once (~35 s) and the rest of the year is queued for
+the background worker (``yiwang.demo.tasks``), which ``yiwang serve`` starts.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from yiwang.demo.builder import DEFAULT_SEED, DemoError, build_demo, has_demo_data, login_table, reset_demo
+from yiwang.demo.tasks import YEAR_DAYS, queue_rest_of_year
 
 
 class Command(BaseCommand):
@@ -42,6 +47,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--reset", action="store_true", help="先删除演示数据 / delete the demo data first"
+        )
+        parser.add_argument(
+            "--no-background-history",
+            action="store_true",
+            help="不在后台补全一年的案件历史 / do not queue the rest of the year for the background worker",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -77,3 +87,19 @@ class Command(BaseCommand):
         self.stdout.write("")
         for line in login_table(ctx.logins):
             self.stdout.write(line)
+        if options["days"] is None and not options["no_background_history"]:
+            self._queue_rest_of_year(seed=options["seed"], scale=options["scale"])
+
+    def _queue_rest_of_year(self, *, seed: int, scale: float) -> None:
+        if settings.TASKS_BACKEND != "database":
+            self.stdout.write(
+                "未配置后台任务进程，不补全一年历史；如需完整一年：yiwang demo --reset --days 365 / "
+                "no background worker configured; for a full year: yiwang demo --reset --days 365"
+            )
+            return
+        jobs = queue_rest_of_year(seed=seed, scale=scale)
+        self.stdout.write(
+            f"其余 {YEAR_DAYS} 天内的案件历史已排入后台任务（{len(jobs)} 个，每个约 3 分钟，由新到旧），"
+            f"期间系统可正常使用 / the rest of the year is queued for the background worker ({len(jobs)} "
+            "jobs of ~3 minutes each, newest first); the site is usable meanwhile"
+        )
