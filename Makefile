@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench openapi clean
 
 $(PY):
 	@py=$$(scripts/find-python) && "$$py" -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(DEV_STAMP)
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+# The committed API contract; a test fails when it is stale.
+openapi: $(DEV_STAMP)
+	YIWANG_MODE=test $(BIN)/python -m django spectacular --settings=yiwang.config.settings --validate --fail-on-warn --file docs/openapi.yaml
 
 bench: $(DEV_STAMP)
 	$(PY) bench/locate.py

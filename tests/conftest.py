@@ -37,17 +37,28 @@ def world(db: None) -> World:
     return build_world()
 
 
+_DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "world"})
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
-    """A transactional test (the PostgreSQL races) flushes the database when it ends, taking the
-    categories and calendar loaded by data migrations with it; load them again for the next one."""
-    if request.node.get_closest_marker("postgres") is None:
+    """A transactional test (PostgreSQL races, live-server tests) flushes the database when it ends,
+    taking the categories and calendar loaded by data migrations with it. Any later test in the same
+    process that finds them gone loads them again (inside its own transaction when it has one, so
+    the check repeats, at the cost of one query, until the next transactional test reloads them)."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        _DB_FIXTURES.intersection(request.fixturenames)
+    )
+    if not uses_db:
         return
+    request.getfixturevalue("_django_db_helper")
     from django.core.management import call_command
 
+    from yiwang.cases.models import Category
     from yiwang.core.calendar import invalidate_calendar, seed_calendar
 
-    request.getfixturevalue("transactional_db")
+    if Category.objects.exists():
+        return
     call_command("load_categories", verbosity=0)
     seed_calendar()
     invalidate_calendar()

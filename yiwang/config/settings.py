@@ -42,10 +42,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "yiwang.core",
     "yiwang.grids",
     "yiwang.people",
     "yiwang.cases",
+    "yiwang.registry",
+    "yiwang.party",
+    "yiwang.dispatch",
+    "yiwang.api",
     "yiwang.web",
     "yiwang.demo",
 ]
@@ -152,6 +161,45 @@ TASKS = {
             "dummy": "django.tasks.backends.dummy.DummyBackend",
         }[TASKS_BACKEND],
     }
+}
+
+# --- APIs -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated call then gets 401 with WWW-Authenticate, not a bare 403.
+        "rest_framework.authentication.TokenAuthentication",  # departments' systems, telephony
+        "rest_framework.authentication.SessionAuthentication",  # the browser pages
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "yiwang.api.v1.pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "yiwang.api.v1.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("YIWANG_API_USER_RATE", "6000/hour"),
+        "anon": env_str("YIWANG_API_ANON_RATE", "600/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Yiwang (一网) API",
+    "DESCRIPTION": "Staff REST API of the Yiwang grid-governance platform. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the project's own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyEnum": "yiwang.cases.choices.Urgency",
+        "TimeUnitEnum": "yiwang.core.calendar.TimeUnit",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

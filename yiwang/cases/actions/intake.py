@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Unpack
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_date, parse_datetime
 
 from yiwang.cases import sla, workflow
 from yiwang.cases.actions._base import (
@@ -36,7 +38,7 @@ from yiwang.cases.errors import (
 )
 from yiwang.cases.files import check_file
 from yiwang.cases.location import resolve_place
-from yiwang.cases.models import Case, CaseEvent, Category
+from yiwang.cases.models import AttributeDatatype, Case, CaseEvent, Category, CategoryAttribute
 from yiwang.cases.models.case import DESCRIPTION_MAX
 from yiwang.cases.numbers import next_case_number
 from yiwang.core.coords import CRS
@@ -87,6 +89,7 @@ def create_case(
     external_ref: str = "",
     idempotency_key: str | None = None,
     attachments: Sequence[File] = (),
+    attributes: Mapping[str, list[str]] | None = None,
     note: str = "",
     at: dt.datetime | None = None,
 ) -> Case:
@@ -94,7 +97,9 @@ def create_case(
 
     Preconditions: a staff actor whose roles allow ``register`` (or no actor for a public channel),
     an active category, a location inside the district (or none), a description of at most 4000
-    characters, attachments of an accepted type and size.
+    characters, attachments of an accepted type and size, ``attributes`` (code → submitted values)
+    that answer the category's questions (:class:`CategoryAttribute`): every required one answered,
+    each value of its datatype, no unknown or informational code.
     Changes: creates the case (status ``registered``) with its number, place and deadline limits, and
     its attachments. Event: ``REGISTERED``. Idempotent: a retry with the same ``idempotency_key``
     by the same actor returns the existing case and writes nothing.
@@ -120,6 +125,7 @@ def create_case(
         external_ref=external_ref,
         idempotency_key=idempotency_key,
         attachments=attachments,
+        attributes=attributes,
         note=note,
         at=at,
     )
@@ -188,6 +194,7 @@ def _register(transition: str, kind: EventKind, *, actor: User | None, key: str 
     if urgency not in Urgency.values:
         raise InvalidCaseInput(f"未知的紧急程度：{urgency}", f"unknown urgency: {urgency}", field="urgency")
     checked = [check_file(upload) for upload in f.get("attachments") or ()]
+    answers = _attributes(category, f.get("attributes"))
     place = resolve_place(f.get("lng"), f.get("lat"), f.get("crs") or CRS.WGS84)
     phone = _text(f.get("reporter_phone"), "reporter_phone", "电话", "phone", required=False, limit=32)
     case = Case(
@@ -216,6 +223,7 @@ def _register(transition: str, kind: EventKind, *, actor: User | None, key: str 
             f.get("external_ref"), "external_ref", "外部编号", "external ref", required=False, limit=64
         ),
         idempotency_key=key,
+        attributes=answers,
         status=CaseStatus.REGISTERED,
         created_by=actor,
         created_at=at,
@@ -240,6 +248,90 @@ def _register(transition: str, kind: EventKind, *, actor: User | None, key: str 
     )
     _save_attachments(case, event, checked, AttachmentKind.EVIDENCE, actor)
     return case
+
+
+def _attribute_error(attr: CategoryAttribute | None, code: str, zh: str, en: str) -> InvalidCaseInput:
+    label = attr.description if attr is not None else code
+    return InvalidCaseInput(
+        f"附加属性「{label}」{zh}", f"attribute {code!r} {en}", field=f"attribute[{code}]"
+    )
+
+
+def _attribute_value(attr: CategoryAttribute, raw: str) -> str:
+    """One submitted value of ``attr``, checked against its datatype (returned stripped)."""
+    value = raw.strip()
+    kind = attr.datatype
+    if kind == AttributeDatatype.STRING and ("\n" in value or len(value) > 255):
+        raise _attribute_error(
+            attr, attr.code, "须为不超过255字的单行文本", "must be one line of at most 255 characters"
+        )
+    if kind == AttributeDatatype.TEXT and len(value) > DESCRIPTION_MAX:
+        raise _attribute_error(
+            attr,
+            attr.code,
+            f"不能超过 {DESCRIPTION_MAX} 个字符",
+            f"must be at most {DESCRIPTION_MAX} characters",
+        )
+    if kind == AttributeDatatype.NUMBER:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _attribute_error(
+                attr, attr.code, f"须为数字（收到 {value!r}）", f"must be a number (got {value!r})"
+            )
+    if kind == AttributeDatatype.DATETIME:
+        try:
+            parsed: object = parse_datetime(value) or parse_date(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise _attribute_error(
+                attr,
+                attr.code,
+                "须为 ISO 8601 日期时间",
+                "must be an ISO 8601 date-time (2026-03-11T10:00:00+08:00)",
+            )
+    if kind in (AttributeDatatype.SINGLEVALUELIST, AttributeDatatype.MULTIVALUELIST):
+        keys = attr.value_keys()
+        if value not in keys:
+            raise _attribute_error(
+                attr,
+                attr.code,
+                f"的取值 {value!r} 不在可选值 {keys} 中",
+                f"value {value!r} is not one of {keys}",
+            )
+    return value
+
+
+def _attributes(category: Category, submitted: Mapping[str, list[str]] | None) -> dict[str, str | list[str]]:
+    """Check the answers to ``category``'s questions; returns what ``Case.attributes`` stores."""
+    defined = {a.code: a for a in CategoryAttribute.objects.filter(category=category)}
+    answers: dict[str, str | list[str]] = {}
+    for code, raw in (submitted or {}).items():
+        attr = defined.get(code)
+        if attr is None or not attr.variable:
+            raise _attribute_error(
+                attr,
+                code,
+                f"不属于分类「{category.name}」的可填写属性",
+                f"is not an input attribute of category {category.code}",
+            )
+        values = [raw] if isinstance(raw, str) else list(raw)
+        values = [v for v in (str(x).strip() for x in values) if v]
+        if not values:
+            continue
+        if attr.datatype == AttributeDatatype.MULTIVALUELIST:
+            answers[code] = list(dict.fromkeys(_attribute_value(attr, v) for v in values))
+        elif len(values) > 1:
+            raise _attribute_error(attr, code, "只能有一个取值", "takes exactly one value")
+        else:
+            answers[code] = _attribute_value(attr, values[0])
+    for attr in defined.values():
+        if attr.variable and attr.required and attr.code not in answers:
+            raise _attribute_error(attr, attr.code, "为必填项", "is required")
+    return answers
 
 
 # --- at the hotline -----------------------------------------------------------------------------------

@@ -156,6 +156,9 @@ class Case(models.Model):
     is_confidential = models.BooleanField(_("保密"), default=False)
     external_ref = models.CharField(_("外部编号"), max_length=64, blank=True, db_index=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True, unique=True)
+    # Answers to the category's extra questions (CategoryAttribute), validated by create_case:
+    # {code: value} for single-value datatypes, {code: [values]} for multivaluelist.
+    attributes = models.JSONField(_("附加属性"), default=dict, blank=True)
 
     status = models.CharField(
         _("状态"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.REGISTERED, db_index=True

@@ -1,0 +1,1 @@
+"""The staff REST API: one viewset per domain object, one POST endpoint per case action."""

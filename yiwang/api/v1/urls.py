@@ -1,0 +1,25 @@
+from django.urls import URLPattern, URLResolver, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from yiwang.api.v1 import views
+
+app_name = "v1"
+
+router = DefaultRouter()
+router.register("divisions", views.DivisionViewSet, basename="division")
+router.register("grids", views.GridViewSet, basename="grid")
+router.register("departments", views.DepartmentViewSet, basename="department")
+router.register("users", views.UserViewSet, basename="user")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("attachments", views.AttachmentViewSet, basename="attachment")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="swagger"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
+    *router.urls,
+]
