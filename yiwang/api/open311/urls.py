@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2, mounted at ``/open311/v2/``: ``{resource}.{json|xml}`` (see docs/api-open311.md)."""
+"""Open311 GeoReport v2, mounted at ``/open311/v2/``: ``{resource}.{json|xml}`` (see docs/api.md)."""
 
 from django.urls import URLPattern, URLResolver, re_path
 
