@@ -33,7 +33,7 @@ _BOILERPLATE = re.compile(
 _SPACE = re.compile(r"\s+")
 # A run of one character longer than this is noise (4000 × "！"), kept at this length.
 _MAX_RUN = 3
-_RUN = re.compile(r"(.)\1{%d,}" % _MAX_RUN)
+_RUN = re.compile(rf"(.)\1{{{_MAX_RUN},}}")
 
 _local = threading.local()
 
