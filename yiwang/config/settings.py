@@ -122,7 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
 if MODE == "test":
     # Hashing with the production work factor would make each test persona cost ~0.3 s.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -30,6 +30,7 @@ from yiwang.demo.people import (
     delete_departments,
     delete_users,
 )
+from yiwang.demo.registry import build_registry, delete_registry
 from yiwang.grids.actions import bulk_load, bump_locator_version, link_external_grids, link_police_beats
 from yiwang.grids.models import (
     Division,
@@ -137,6 +138,7 @@ STEPS: list[Step] = [
          build_district, delete_district),
     Step("departments", "生成承办单位", "departments", build_departments_step, delete_departments),
     Step("users", "生成演示账号", "demo users", build_users_step, delete_users),
+    Step("registry", "生成网格基础数据与党建", "registry and party", build_registry, delete_registry),
     Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
 ]  # fmt: skip
 

@@ -1,0 +1,1 @@
+"""The server-rendered pages (issue 6), one module per page."""
