@@ -16,6 +16,8 @@ from yiwang.cases.choices import OPEN_STATUSES, Satisfaction
 from yiwang.cases.models import Case
 from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
+from yiwang.party.queries import party_panel
+from yiwang.registry.queries import grid_counts
 from yiwang.web.access import page_view
 
 # Live cases drawn as points; beyond this the newest are drawn (the counts stay exact).
@@ -150,5 +152,8 @@ def map_grid(request: HttpRequest, code: str) -> HttpResponse:
         "open_cases": cases.filter(status__in=sorted(OPEN_STATUSES)).order_by("-created_at")[:20],
         "open_count": cases.filter(status__in=sorted(OPEN_STATUSES)).count(),
         "rates": rates(cases),
+        # The grid was fetched through the user's scope above, which is what these two expect.
+        "base": grid_counts(grid, request.user),
+        "party": party_panel(grid),
     }
     return render(request, "web/map_grid.html", context)
