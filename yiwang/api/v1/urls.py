@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from yiwang.api.v1 import views
+from yiwang.api.v1 import dispatch_views, views
 
 app_name = "v1"
 
@@ -21,5 +21,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="swagger"),
     path("redoc/", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
+    path("dispatch/suggest/", dispatch_views.SuggestView.as_view(), name="dispatch-suggest"),
+    path("dispatch/hotspots/", dispatch_views.hotspots_view, name="dispatch-hotspots"),
+    path("cases/<int:pk>/auto-dispatch/", dispatch_views.auto_dispatch_view, name="case-auto-dispatch"),
     *router.urls,
 ]
