@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "yiwang.registry",
     "yiwang.party",
     "yiwang.dispatch",
+    "yiwang.analytics",
     "yiwang.api",
     "yiwang.web",
     "yiwang.demo",
