@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "yiwang.api.v1.schema.drop_backend_integer_bounds",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "yiwang.cases.choices.Urgency",
         "TimeUnitEnum": "yiwang.core.calendar.TimeUnit",

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from yiwang.analytics.metrics import weight_sum
+from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, RollupState
+
+
+@admin.register(MetricSettings)
+class MetricSettingsAdmin(admin.ModelAdmin[Any]):
+    list_display = (
+        "__str__",
+        "basically_satisfied_weight",
+        "response_weight",
+        "solve_weight",
+        "satisfaction_weight",
+    )
+
+    def save_model(self, request: HttpRequest, obj: MetricSettings, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if weight_sum(obj) != 1:
+            messages.warning(request, f"三率权重之和为 {weight_sum(obj)}，应为 1")
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(admin.ModelAdmin[Any]):
+    """Read-only: rollups are derived from the events (``yiwang rollup rebuild`` repairs them)."""
+
+    list_display = ("day", "street", "grid", "category", "channel", "department", *MILESTONES[:6])
+    list_filter = ("day", "channel")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RollupState)
+class RollupStateAdmin(DailyRollupAdmin):
+    list_display = ("high_water", "updated_at")
+    list_filter = ()  # type: ignore[assignment]

@@ -1,0 +1,204 @@
+"""Rollups of the case timeline (issue 7): daily counts per dimension, filled from ``CaseEvent``.
+
+Nothing here is written by signals: :func:`yiwang.analytics.rollup.catch_up` reads new events in
+id order and moves a high-water mark in the same transaction as the counts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The counted milestones, in the order of the flow. Each is a column of :class:`DailyRollup`; the
+# source event and the "in time" rule of each are in docs/metrics.md.
+MILESTONES: tuple[str, ...] = (
+    "registered",
+    "dispatched",
+    "signed",
+    "signed_in_time",
+    "resolved",
+    "resolved_in_time",
+    "reworked",
+    "closed",
+    "closed_in_time",
+    "called_back",
+    "contacted",
+    "solved",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "reopened",
+    "overdue",
+)
+
+# The dimensions of a rollup row, as attribute names (``*_id`` columns and ``channel``).
+DIMENSIONS: tuple[str, ...] = (
+    "district_id",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "category_id",
+    "channel",
+    "department_id",
+)
+
+
+def _dim(to: str, verbose: Any) -> Any:
+    # No database constraint: a rollup is derived data and must never block deleting or merging the
+    # row it points at; ``rollup verify`` / ``rebuild`` repair it.
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
+class DailyRollup(models.Model):
+    """Counts of one day (Asia/Shanghai) for one combination of area, category, channel and lead
+    department. ``key`` is the combination as text: the upsert target (NULL dimensions would never
+    match a unique constraint)."""
+
+    key = models.CharField(_("维度键"), max_length=120, unique=True)
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    community = _dim("grids.Division", _("社区"))
+    grid = _dim("grids.Grid", _("网格"))
+    category = _dim("cases.Category", _("分类"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    department = _dim("people.Department", _("主办单位"))
+
+    registered = models.PositiveIntegerField(_("立案数"), default=0)
+    dispatched = models.PositiveIntegerField(_("派遣数"), default=0)
+    signed = models.PositiveIntegerField(_("签收数"), default=0)
+    signed_in_time = models.PositiveIntegerField(_("按时签收数"), default=0)
+    resolved = models.PositiveIntegerField(_("处置数"), default=0)
+    resolved_in_time = models.PositiveIntegerField(_("按期处置数"), default=0)
+    reworked = models.PositiveIntegerField(_("返工数"), default=0)
+    closed = models.PositiveIntegerField(_("结案数"), default=0)
+    closed_in_time = models.PositiveIntegerField(_("按期结案数"), default=0)
+    called_back = models.PositiveIntegerField(_("回访数"), default=0)
+    contacted = models.PositiveIntegerField(_("联系数"), default=0)
+    solved = models.PositiveIntegerField(_("解决数"), default=0)
+    satisfied = models.PositiveIntegerField(_("满意数"), default=0)
+    basically_satisfied = models.PositiveIntegerField(_("基本满意数"), default=0)
+    unsatisfied = models.PositiveIntegerField(_("不满意数"), default=0)
+    reopened = models.PositiveIntegerField(_("二次办理数"), default=0)
+    overdue = models.PositiveIntegerField(_("超时数"), default=0)
+
+    class Meta:
+        verbose_name = _("日统计")
+        verbose_name_plural = _("日统计")
+        ordering = ["day", "id"]
+        indexes = [
+            models.Index(fields=["day", "street"], name="rollup_day_street"),
+            models.Index(fields=["day", "community"], name="rollup_day_community"),
+            models.Index(fields=["day", "grid"], name="rollup_day_grid"),
+            models.Index(fields=["day", "department"], name="rollup_day_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.key}"
+
+
+class RollupState(models.Model):
+    """The one row that says how far the rollups have read: the highest processed event id.
+
+    Writers lock it (``select_for_update``) for the whole batch, so several workers never count the
+    same event twice."""
+
+    high_water = models.BigIntegerField(_("已处理事件最大编号"), default=0)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("统计进度")
+        verbose_name_plural = _("统计进度")
+
+    def __str__(self) -> str:
+        return f"high water {self.high_water}"
+
+
+class ProcessedEvent(models.Model):
+    """Ids processed inside the overlap window below the high-water mark.
+
+    Event ids are handed out at insert, not at commit: a long transaction can commit a lower id
+    after a higher one was already counted. Each catch-up re-reads the last ``overlap`` ids and skips
+    those listed here; rows older than the window are pruned."""
+
+    event_id = models.BigIntegerField(_("事件编号"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("已处理事件")
+        verbose_name_plural = _("已处理事件")
+
+    def __str__(self) -> str:
+        return str(self.event_id)
+
+
+class CaseTrack(models.Model):
+    """What the rollups must remember about one case between events: its dimensions, the lead
+    department of the running round, the due moments the events announced and whether a clock of
+    the round was recorded as breached. Derived from events only, so a rebuild replays it."""
+
+    case_id = models.BigIntegerField(_("案件编号"), primary_key=True)
+    lead_department_id = models.IntegerField(_("主办单位"), null=True, blank=True)
+    accept_due_at = models.DateTimeField(_("签收期限"), null=True, blank=True)
+    resolve_due_at = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    accept_breached = models.BooleanField(_("签收已超时"), default=False)
+    resolve_breached = models.BooleanField(_("办结已超时"), default=False)
+    resolved_in_time = models.BooleanField(_("本轮按期处置"), default=False)
+
+    class Meta:
+        verbose_name = _("案件统计状态")
+        verbose_name_plural = _("案件统计状态")
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+
+def _weight(verbose: Any, default: str) -> Any:
+    return models.DecimalField(
+        verbose,
+        max_digits=5,
+        decimal_places=3,
+        default=Decimal(default),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+
+
+class MetricSettings(models.Model):
+    """Weights and grade thresholds of the evaluations: data, editable in the admin (one row).
+
+    Defaults from ../shared/reference/standards.md §3.2 (三率, a Beijing district tool: 基本满意
+    ×0.9, 综合 = 响应10 % + 解决50 % + 满意40 %) and §1.4 (grades A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40)."""
+
+    basically_satisfied_weight = _weight(_("基本满意折算系数"), "0.900")
+    response_weight = _weight(_("响应率权重"), "0.100")
+    solve_weight = _weight(_("解决率权重"), "0.500")
+    satisfaction_weight = _weight(_("满意率权重"), "0.400")
+    grade_a = models.DecimalField(_("A级下限"), max_digits=5, decimal_places=2, default=Decimal("90"))
+    grade_b = models.DecimalField(_("B级下限"), max_digits=5, decimal_places=2, default=Decimal("75"))
+    grade_c = models.DecimalField(_("C级下限"), max_digits=5, decimal_places=2, default=Decimal("60"))
+    grade_d = models.DecimalField(_("D级下限"), max_digits=5, decimal_places=2, default=Decimal("40"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("考核参数")
+        verbose_name_plural = _("考核参数")
+
+    def __str__(self) -> str:
+        return str(_("考核参数"))
+
+    @classmethod
+    def current(cls) -> MetricSettings:
+        """The one row (created with the defaults on first use)."""
+        row = cls.objects.order_by("pk").first()
+        return row if row is not None else cls.objects.create()

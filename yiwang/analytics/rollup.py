@@ -1,0 +1,328 @@
+"""Fill the rollups from the case timeline, incrementally, without signals (issue 7).
+
+The rules (which event counts as which milestone, what "in time" means) live in :func:`step`; both
+the incremental path (:func:`catch_up`) and the checks (:func:`expected_counts`, used by
+``rollup verify``) go through it, so they cannot disagree by construction — only by missing or
+tampered rows, which :func:`verify` reports and :func:`rebuild` repairs.
+
+Late commits: event ids are handed out at INSERT, so a long transaction can commit a lower id after
+a higher one was counted. :func:`catch_up` therefore re-reads the last ``overlap`` ids below the
+high-water mark on every run and skips the ones listed in :class:`ProcessedEvent`. Events of one
+case are serialised by the case's row lock, so per case the id order is the commit order and the
+per-case state (:class:`CaseTrack`) replays the same whatever order other cases' events arrive in.
+An event committing more than ``overlap`` ids late is missed: ``verify`` finds it, ``rebuild``
+fixes it. (Waiting N seconds by ``at`` would not work: backfilled history carries old moments.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yiwang.analytics.models import (
+    DIMENSIONS,
+    MILESTONES,
+    CaseTrack,
+    DailyRollup,
+    ProcessedEvent,
+    RollupState,
+)
+from yiwang.cases.choices import Clock, EventKind, Satisfaction
+from yiwang.cases.models import Case, CaseEvent
+
+DEFAULT_BATCH = 2000
+EVENT_FIELDS = ("id", "case_id", "kind", "at", "data")
+TRACK_FIELDS = (
+    "lead_department_id",
+    "accept_due_at",
+    "resolve_due_at",
+    "accept_breached",
+    "resolve_breached",
+    "resolved_in_time",
+)
+
+# (day, district, street, community, grid, category, channel, department)
+Key = tuple[dt.date, int | None, int | None, int | None, int | None, int | None, str, int | None]
+Dims = tuple[int | None, int | None, int | None, int | None, int | None, str]
+
+
+def overlap_window() -> int:
+    """How many ids below the high-water mark each catch-up re-reads (setting
+    ``YIWANG_ROLLUP_OVERLAP``, default 10 000: far more than the events of the longest transaction)."""
+    return int(getattr(settings, "YIWANG_ROLLUP_OVERLAP", 10_000))
+
+
+# --- the rules --------------------------------------------------------------------------------------
+def _moment(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _in_time(at: dt.datetime, due: dt.datetime | None, breached: bool) -> bool:
+    # A clock recorded as breached (SLA_BREACHED) is late whatever the due moment says; when the
+    # events do not carry the due moment (after a resumption or a rework) the breach record decides.
+    return not breached and (due is None or at <= due)
+
+
+def step(event: Mapping[str, Any], track: CaseTrack) -> tuple[int | None, list[str]]:
+    """Apply one event to the case's track; return the lead department the event is counted under
+    and the milestones it counts. See docs/metrics.md for the table."""
+    kind, at, data = event["kind"], event["at"], event["data"] or {}
+    out: list[str] = []
+    dept = track.lead_department_id
+    if kind in (EventKind.REGISTERED, EventKind.RECEIVED_FROM_110):
+        out.append("registered")
+    elif kind in (EventKind.DISPATCHED, EventKind.REOPENED):
+        track.lead_department_id = dept = data.get("lead")
+        track.accept_due_at = _moment(data.get("accept_due_at"))
+        track.resolve_due_at = None
+        track.accept_breached = track.resolve_breached = track.resolved_in_time = False
+        out.append("dispatched")
+        if kind == EventKind.REOPENED:
+            out.append("reopened")
+    elif kind == EventKind.SIGNED:
+        out.append("signed")
+        if _in_time(at, track.accept_due_at, track.accept_breached):
+            out.append("signed_in_time")
+        track.resolve_due_at = _moment(data.get("resolve_due_at"))
+        track.resolve_breached = False
+    elif kind == EventKind.RETURNED:
+        track.lead_department_id = None
+        track.accept_due_at = track.resolve_due_at = None
+    elif kind == EventKind.EXTENSION_APPROVED:
+        track.resolve_due_at = _moment(data.get("resolve_due_at"))
+    elif kind == EventKind.RESUMED:
+        # The events say how much the clocks moved, not where to: the breach record decides.
+        track.accept_due_at = track.resolve_due_at = None
+    elif kind == EventKind.RESOLVED:
+        out.append("resolved")
+        track.resolved_in_time = _in_time(at, track.resolve_due_at, track.resolve_breached)
+        if track.resolved_in_time:
+            out.append("resolved_in_time")
+    elif kind == EventKind.VERIFIED:
+        out.append("closed")
+        if track.resolved_in_time:
+            out.append("closed_in_time")
+    elif kind == EventKind.VERIFICATION_FAILED:
+        out.append("reworked")
+        track.resolve_due_at, track.resolve_breached, track.resolved_in_time = None, False, False
+    elif kind == EventKind.CALLED_BACK:
+        out.append("called_back")
+        if data.get("contacted"):
+            out.append("contacted")
+        if data.get("solved"):
+            out.append("solved")
+        satisfaction = data.get("satisfaction")
+        if satisfaction in Satisfaction.values:
+            out.append(str(satisfaction))
+    elif kind == EventKind.SLA_BREACHED:
+        out.append("overdue")
+        if data.get("clock") == Clock.ACCEPT:
+            track.accept_breached = True
+        else:
+            track.resolve_breached = True
+    return dept, out
+
+
+def _day(at: dt.datetime) -> dt.date:
+    return timezone.localtime(at).date()
+
+
+def _dims_of(case_ids: Iterable[int]) -> dict[int, Dims]:
+    rows = Case.objects.filter(pk__in=sorted(set(case_ids))).values_list(
+        "pk", "district_id", "street_id", "community_id", "grid_id", "category_id", "channel"
+    )
+    return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in rows}
+
+
+def count_events(
+    events: Iterable[Mapping[str, Any]],
+    tracks: dict[int, CaseTrack],
+    dims: Mapping[int, Dims],
+    counts: dict[Key, Counter[str]],
+) -> None:
+    """Fold ``events`` (in id order) into ``counts``, updating ``tracks`` in place."""
+    for event in events:
+        case_id = event["case_id"]
+        track = tracks.get(case_id)
+        if track is None:
+            track = tracks[case_id] = CaseTrack(case_id=case_id)
+        dept, milestones = step(event, track)
+        if not milestones:
+            continue
+        d, s, c, g, cat, ch = dims.get(case_id, (None, None, None, None, None, ""))
+        counts.setdefault((_day(event["at"]), d, s, c, g, cat, ch, dept), Counter()).update(milestones)
+
+
+def row_key(key: Key) -> str:
+    """The text form of a dimension combination (``DailyRollup.key``)."""
+    return "|".join("" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in key)
+
+
+# --- writing ----------------------------------------------------------------------------------------
+def _lock_state() -> RollupState:
+    state = RollupState.objects.select_for_update().filter(pk=1).first()
+    if state is not None:
+        return state
+    try:
+        with transaction.atomic():
+            RollupState.objects.create(pk=1)
+    except IntegrityError:
+        pass  # another worker created it first
+    return RollupState.objects.select_for_update().get(pk=1)
+
+
+def _upsert(counts: Mapping[Key, Counter[str]]) -> None:
+    keys = {row_key(k): k for k in counts}
+    existing = {r.key: r for r in DailyRollup.objects.filter(key__in=list(keys))}
+    rows: list[DailyRollup] = []
+    for text, key in keys.items():
+        row = existing.get(text)
+        if row is None:
+            day, *dims = key
+            row = DailyRollup(key=text, day=day, **dict(zip(DIMENSIONS, dims, strict=True)))
+        for name, n in counts[key].items():
+            setattr(row, name, getattr(row, name) + n)
+        rows.append(row)
+    # Safe read-modify-write: every writer holds the state row lock.
+    DailyRollup.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["key"], update_fields=list(MILESTONES), batch_size=500
+    )
+
+
+def _process(events: list[dict[str, Any]]) -> None:
+    case_ids = {e["case_id"] for e in events}
+    tracks = {t.case_id: t for t in CaseTrack.objects.filter(case_id__in=sorted(case_ids))}
+    counts: dict[Key, Counter[str]] = {}
+    count_events(events, tracks, _dims_of(case_ids), counts)
+    _upsert(counts)
+    CaseTrack.objects.bulk_create(
+        list(tracks.values()),
+        update_conflicts=True,
+        unique_fields=["case_id"],
+        update_fields=list(TRACK_FIELDS),
+        batch_size=500,
+    )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    processed: int
+    high_water: int
+
+
+def catch_up_once(*, batch: int = DEFAULT_BATCH, overlap: int | None = None) -> BatchResult:
+    """Count up to ``batch`` new events in one transaction that also moves the high-water mark."""
+    window = overlap_window() if overlap is None else overlap
+    with transaction.atomic():
+        state = _lock_state()
+        low = max(0, state.high_water - window)
+        done = ProcessedEvent.objects.filter(event_id__gt=low).values("event_id")
+        events = list(
+            CaseEvent.objects.filter(pk__gt=low)
+            .exclude(pk__in=done)
+            .order_by("pk")
+            .values(*EVENT_FIELDS)[:batch]
+        )
+        if not events:
+            return BatchResult(0, state.high_water)
+        _process(events)
+        ProcessedEvent.objects.bulk_create(
+            [ProcessedEvent(event_id=e["id"]) for e in events], batch_size=1000
+        )
+        state.high_water = max(state.high_water, events[-1]["id"])
+        ProcessedEvent.objects.filter(event_id__lte=state.high_water - window).delete()
+        state.save(update_fields=["high_water", "updated_at"])
+        return BatchResult(len(events), state.high_water)
+
+
+def catch_up(
+    *,
+    batch: int = DEFAULT_BATCH,
+    overlap: int | None = None,
+    progress: Callable[[BatchResult], None] | None = None,
+) -> int:
+    """Count every event not counted yet, ``batch`` events per transaction; returns how many.
+
+    Idempotent and safe from several workers at once: each batch locks the state row."""
+    total = 0
+    while True:
+        result = catch_up_once(batch=batch, overlap=overlap)
+        total += result.processed
+        if progress is not None and result.processed:
+            progress(result)
+        if result.processed < batch:
+            return total
+
+
+def rebuild(*, batch: int = 5000, progress: Callable[[BatchResult], None] | None = None) -> int:
+    """Empty the rollups and count every event again from the first; returns how many.
+
+    The emptying is one transaction under the state lock; the recount goes in ordinary catch-up
+    batches, so workers may keep running (dashboards see growing numbers until it ends)."""
+    with transaction.atomic():
+        state = _lock_state()
+        DailyRollup.objects.all().delete()
+        CaseTrack.objects.all().delete()
+        ProcessedEvent.objects.all().delete()
+        state.high_water = 0
+        state.save(update_fields=["high_water", "updated_at"])
+    return catch_up(batch=batch, progress=progress)
+
+
+# --- checking ---------------------------------------------------------------------------------------
+def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dict[str, Counter[str]]:
+    """Recount every event with id ≤ ``upto`` (all when None) in memory, keyed like
+    ``DailyRollup.key``; ``skip``: ids to leave out (not yet counted by the incremental path)."""
+    skipped = set(skip)
+    qs = CaseEvent.objects.order_by("pk")
+    if upto is not None:
+        qs = qs.filter(pk__lte=upto)
+    tracks: dict[int, CaseTrack] = {}
+    counts: dict[Key, Counter[str]] = {}
+    last, chunk = 0, 20_000
+    while True:
+        rows = list(qs.filter(pk__gt=last).values(*EVENT_FIELDS)[:chunk])
+        if not rows:
+            break
+        last = rows[-1]["id"]
+        events = [e for e in rows if e["id"] not in skipped]
+        count_events(events, tracks, _dims_of(e["case_id"] for e in events), counts)
+    return {row_key(k): Counter({m: n for m, n in c.items() if n}) for k, c in counts.items()}
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: str
+    milestone: str
+    stored: int
+    expected: int
+
+
+def verify() -> list[Difference]:
+    """Compare the stored rollups with a recount of the events they claim to have counted."""
+    state = RollupState.objects.filter(pk=1).first()
+    high = state.high_water if state else 0
+    low = max(0, high - overlap_window())
+    done = set(ProcessedEvent.objects.filter(event_id__gt=low).values_list("event_id", flat=True))
+    pending = set(CaseEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True)) - done
+    expected = expected_counts(upto=high, skip=pending)
+    stored = {r["key"]: r for r in DailyRollup.objects.values("key", *MILESTONES)}
+    diffs: list[Difference] = []
+    for key in sorted(set(expected) | set(stored)):
+        want, have = expected.get(key, Counter()), stored.get(key, {})
+        for m in MILESTONES:
+            if int(have.get(m, 0)) != want.get(m, 0):
+                diffs.append(Difference(key, m, int(have.get(m, 0)), want.get(m, 0)))
+    return diffs
