@@ -5,8 +5,9 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.test import Client
+from django.test import RequestFactory
 
 from yiwang.demo.people import DEMO_PASSWORD, PERSONAS
 from yiwang.grids.actions import number_grids
@@ -87,7 +88,9 @@ def test_every_role_has_a_demo_user_who_can_log_in(demo_output: str) -> None:
         assert user.is_staff
         assert not user.must_change_password
         assert user.grants.filter(role=persona.role).exists()
-        assert Client().login(username=persona.username, password=DEMO_PASSWORD)
+        # Through the real authentication backends (django-axes included, which needs a request).
+        request = RequestFactory().post("/login/")
+        assert authenticate(request, username=persona.username, password=DEMO_PASSWORD) == user
         assert persona.username in demo_output
     assert User.objects.get(username="admin").is_superuser
     assert DEMO_PASSWORD in demo_output

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.choices import CaseStatus, Channel, DemandKind, Urgency
 from yiwang.cases.models import Assignment, Case, Category
-from yiwang.cases.models.case import CaseQuerySet
+from yiwang.cases.models.case import CaseQuerySet, overdue_q
 from yiwang.grids.models import Division, DivisionLevel, Grid
 from yiwang.people.models import Department
 
@@ -31,10 +31,19 @@ _AREA_FIELD_BY_LEVEL = {
 
 
 class CaseFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, label=_("状态"))
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("来源渠道"))
-    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, label=_("紧急程度"))
-    demand_kind = django_filters.MultipleChoiceFilter(choices=DemandKind.choices, label=_("诉求类型"))
+    # distinct=False: these are columns of the case itself, so no join can repeat a row, and
+    # django-filter's default DISTINCT makes the database sort every matching case (a temporary
+    # B-tree over the whole filtered set on SQLite) before it can return the first page.
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, label=_("状态"), distinct=False)
+    channel = django_filters.MultipleChoiceFilter(
+        choices=Channel.choices, label=_("来源渠道"), distinct=False
+    )
+    urgency = django_filters.MultipleChoiceFilter(
+        choices=Urgency.choices, label=_("紧急程度"), distinct=False
+    )
+    demand_kind = django_filters.MultipleChoiceFilter(
+        choices=DemandKind.choices, label=_("诉求类型"), distinct=False
+    )
     category = django_filters.CharFilter(
         method="filter_category", label=_("分类代码"), help_text=_("分类代码, 含下级分类")
     )
@@ -96,7 +105,9 @@ class CaseFilterSet(django_filters.FilterSet):
         now = timezone.now()
         if value:
             return cast(CaseQuerySet, queryset).overdue(now)
-        return queryset.exclude(pk__in=Case.objects.overdue(now).values("pk"))
+        # The complement in place, row by row: ``NOT IN (every overdue id)`` made the database
+        # build the list of all overdue cases of the district at every request.
+        return queryset.exclude(overdue_q(now))
 
     def filter_text(self, queryset: models.QuerySet[Case], name: str, value: str) -> models.QuerySet[Case]:
         value = value.strip()

@@ -6,6 +6,7 @@ queue. Production mode (``YIWANG_MODE=production``) requires an explicit secret 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -13,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.config.env import env_bool, env_choice, env_int, env_list, env_str, persistent_secret
+from yiwang.core.security.headers import csp_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("YIWANG_DATA_DIR", str(BASE_DIR.parent / "data"))).resolve()
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "yiwang.core",
     "yiwang.grids",
     "yiwang.people",
@@ -62,14 +65,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "yiwang.core.security.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiwang.core.security.middleware.MustChangePasswordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the lockout flag set during authentication by the view.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yiwang.config.urls"
@@ -119,12 +127,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 L3-CES1-01: complexity (3 of upper/lower/digit/symbol) and no reuse of the last 5.
+    {"NAME": "yiwang.core.security.passwords.ComplexityValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "yiwang.core.security.passwords.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
+]
+# django-axes first: it refuses a locked-out (username, address) before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 if MODE == "test":
     # Hashing with the production work factor would make each test persona cost ~0.3 s.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+YIWANG_PASSWORD_CHANGE_URL = "web:password_change"  # noqa: S105 (a URL name, not a password)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -169,7 +186,8 @@ TASKS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated call then gets 401 with WWW-Authenticate, not a bare 403.
-        "rest_framework.authentication.TokenAuthentication",  # departments' systems, telephony
+        # DRF's token authentication that also refuses a user who must first change the password.
+        "yiwang.core.security.drf_auth.TokenAuthentication",  # departments' systems, telephony
         "rest_framework.authentication.SessionAuthentication",  # the browser pages
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -225,11 +243,26 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Login lockout (等保 L3-CES1-02): 5 failures of one account from one address lock that pair for
+# 30 minutes, even with the right password.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "yiwang.core.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "yiwang.core.security.lockout.lockout_response"
+AXES_VERBOSE = False
 
 # --- Yiwang ---------------------------------------------------------------------------------
 # An optional basemap tile URL template (e.g. the intranet's own 天地图 mirror). Empty: no tiles,
 # the grid and division boundaries are the map.
 YIWANG_TILE_URL = env_str("YIWANG_TILE_URL", "")
+# Content-Security-Policy (Django's own middleware): own origin only, no inline script; the tile
+# server's origin joins img-src. The API docs pages relax it per view (yiwang.api.v1.urls).
+SECURE_CSP = csp_policy(YIWANG_TILE_URL)
 # Where the shared reference data lives (read by evaluations and benchmarks, never at run time).
 YIWANG_SHARED_DIR = Path(env_str("YIWANG_SHARED_DIR", str(BASE_DIR.parent.parent / "shared")))
 # How far (metres) from any grid a point may be and still get a "nearest grid" suggestion.

@@ -18,3 +18,4 @@ class CoreConfig(AppConfig):
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="yiwang.core.audit.login_failed")
         # The read-only audit admin lives beside the calendar admin without editing its module.
         admin_audit.register()
+        from yiwang.core.security import checks  # noqa: F401  (registers the `check --deploy` additions)

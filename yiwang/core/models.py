@@ -136,3 +136,4 @@ class WorkSchedule(TimeStampedModel):
 
 
 from yiwang.core.models_audit import AuditChainHead, AuditRecord  # noqa: E402,F401
+from yiwang.core.models_security import PasswordHistory  # noqa: E402,F401

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from yiwang.core.security.views import PasswordChangeView
 from yiwang.web.views import cases, dashboard, inbox, intake, mapview, pages, phone, queue
 
 app_name = "web"
@@ -8,6 +9,11 @@ urlpatterns = [
     path("healthz", pages.healthz, name="healthz"),
     path("login/", pages.LoginView.as_view(), name="login"),
     path("logout/", pages.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        PasswordChangeView.as_view(template_name="web/password_change.html"),
+        name="password_change",
+    ),
     path("map/", mapview.map_page, name="map"),
     path("map/data.json", mapview.map_data, name="map_data"),
     path("map/grids/<str:code>/", mapview.map_grid, name="map_grid"),

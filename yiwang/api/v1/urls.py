@@ -1,9 +1,11 @@
 from django.urls import URLPattern, URLResolver, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from yiwang.api.v1 import dispatch_views, views
+from yiwang.core.security.drf import obtain_auth_token
+from yiwang.core.security.headers import DOCS_CSP
 
 app_name = "v1"
 
@@ -19,8 +21,13 @@ router.register("attachments", views.AttachmentViewSet, basename="attachment")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="swagger"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
+    # The docs pages need inline styles and blob: workers; their relaxed CSP applies to them only.
+    path(
+        "docs/",
+        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="v1:schema")),
+        name="swagger",
+    ),
+    path("redoc/", csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="v1:schema")), name="redoc"),
     path("dispatch/suggest/", dispatch_views.SuggestView.as_view(), name="dispatch-suggest"),
     path("dispatch/hotspots/", dispatch_views.hotspots_view, name="dispatch-hotspots"),
     path("cases/<int:pk>/auto-dispatch/", dispatch_views.auto_dispatch_view, name="case-auto-dispatch"),

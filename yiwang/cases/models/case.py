@@ -8,10 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.choices import (
+    OPEN_STATUSES,
     AssignmentRole,
     CaseStatus,
     Channel,
@@ -65,6 +68,29 @@ def case_scope_q(scope: Scope, user: Any = None) -> models.Q:
     return q
 
 
+CLOCK_RUNNING = models.Q(accept_due_at__isnull=False) | models.Q(resolve_due_at__isnull=False)
+
+
+def overdue_q(now: dt.datetime) -> models.Q:
+    """A running clock past its due moment, not suspended. ``exclude(overdue_q(now))`` is the
+    exact complement (no term of it is NULL under the NOT: Django guards ``suspended_at`` and the
+    due columns are COALESCEd)."""
+    # CLOCK_RUNNING is implied by the comparisons; it is spelled out because it is the condition of
+    # the ``case_clock_created`` index, which a database only uses when the query states it. The
+    # comparisons are COALESCE(due, now) < now (NULL: not due) rather than plain ``due < now``: on
+    # plain columns SQLite prefers to OR the two due-date indexes and then sort every overdue case
+    # (0.3 s at 1 M cases) over walking an index newest first and stopping after a page (3–5 ms).
+    return (
+        models.Q(suspended_at__isnull=True)
+        & CLOCK_RUNNING
+        & (models.Q(_due_before("accept_due_at", now)) | models.Q(_due_before("resolve_due_at", now)))
+    )
+
+
+def _due_before(column: str, now: dt.datetime) -> LessThan:
+    return LessThan(Coalesce(column, models.Value(now, output_field=models.DateTimeField())), now)
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: Any) -> CaseQuerySet:
         """The cases ``user`` may see (see :func:`case_scope_q`); out of scope means absent / 404."""
@@ -88,9 +114,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
     def overdue(self, now: dt.datetime) -> CaseQuerySet:
         """Cases with a running clock past its due moment (suspended cases are not counted)."""
-        return self.filter(suspended_at__isnull=True).filter(
-            models.Q(accept_due_at__lt=now) | models.Q(resolve_due_at__lt=now)
-        )
+        return self.filter(overdue_q(now))
 
 
 class Case(models.Model):
@@ -249,6 +273,24 @@ class Case(models.Model):
                 name="case_resolve_due",
             ),
             models.Index(fields=["street", "status"], name="case_street_status"),
+            # Lists are read newest first (-created_at, -id) inside a scope or filter: an area (the
+            # user's scope, the ``area`` filter) or a category (Open311 ``service_code``). Ending
+            # each index with the sort order lets the database walk it backwards and stop after one
+            # page, instead of sorting every case of the area (a whole district: all of them).
+            models.Index(fields=["district", "created_at", "id"], name="case_district_created"),
+            models.Index(fields=["street", "created_at", "id"], name="case_street_created"),
+            models.Index(fields=["community", "created_at", "id"], name="case_community_created"),
+            models.Index(fields=["grid", "created_at", "id"], name="case_grid_created"),
+            models.Index(fields=["category", "created_at", "id"], name="case_category_created"),
+            # The overdue list, newest first: the cases with a clock are few (the open ones), so a
+            # walk of this small index beats sorting every overdue case found by the due indexes.
+            models.Index(fields=["created_at", "id"], condition=CLOCK_RUNNING, name="case_clock_created"),
+            # Duplicate candidates at intake: open cases in a small box around the new one.
+            models.Index(
+                fields=["lat", "lng"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_place",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -325,4 +367,12 @@ class CaseNumberCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
-__all__ = ["DESCRIPTION_MAX", "Assignment", "Case", "CaseNumberCounter", "CaseQuerySet", "Satisfaction"]
+__all__ = [
+    "DESCRIPTION_MAX",
+    "Assignment",
+    "Case",
+    "CaseNumberCounter",
+    "CaseQuerySet",
+    "Satisfaction",
+    "overdue_q",
+]
