@@ -1,4 +1,4 @@
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -31,5 +31,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dispatch/suggest/", dispatch_views.SuggestView.as_view(), name="dispatch-suggest"),
     path("dispatch/hotspots/", dispatch_views.hotspots_view, name="dispatch-hotspots"),
     path("cases/<int:pk>/auto-dispatch/", dispatch_views.auto_dispatch_view, name="case-auto-dispatch"),
+    path("", include("yiwang.api.v1.registry_urls")),
     *router.urls,
 ]

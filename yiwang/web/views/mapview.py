@@ -18,6 +18,7 @@ from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
 from yiwang.party.queries import party_panel
 from yiwang.registry.queries import grid_counts
+from yiwang.registry.scope import read_q
 from yiwang.web.access import page_view
 
 # Live cases drawn as points; beyond this the newest are drawn (the counts stay exact).
@@ -139,6 +140,10 @@ def rates(cases: Any) -> dict[str, float | None]:
     return rates_from(cases.aggregate(**rate_counts()))
 
 
+def _may_read_registry(user: Any, grid: Grid) -> bool:
+    return Grid.objects.filter(pk=grid.pk).filter(read_q(user, "")).exists()
+
+
 @page_view("map")
 def map_grid(request: HttpRequest, code: str) -> HttpResponse:
     """The panel of one grid: staff, base counts, open cases, 三率."""
@@ -152,8 +157,9 @@ def map_grid(request: HttpRequest, code: str) -> HttpResponse:
         "open_cases": cases.filter(status__in=sorted(OPEN_STATUSES)).order_by("-created_at")[:20],
         "open_count": cases.filter(status__in=sorted(OPEN_STATUSES)).count(),
         "rates": rates(cases),
-        # The grid was fetched through the user's scope above, which is what these two expect.
-        "base": grid_counts(grid, request.user),
+        # The grid was fetched through the user's scope above, which is what these two expect; the
+        # base data follows the registers' stricter read rule (a grid worker: own grids only).
+        "base": grid_counts(grid, request.user) if _may_read_registry(request.user, grid) else None,
         "party": party_panel(grid),
     }
     return render(request, "web/map_grid.html", context)
