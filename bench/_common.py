@@ -69,3 +69,21 @@ def write_section(title: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     BENCHMARKS_MD.write_text(text)
+
+
+def setup_django(bench_dir: Path, db_file: str) -> None:
+    """Point Django at a benchmark's own SQLite file under ``bench_dir`` (unless DATABASE_URL is
+    set), with the dummy task backend and DEBUG off, then migrate. ./data is never touched."""
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("YIWANG_DATA_DIR", str(bench_dir))
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{bench_dir / db_file}")
+    os.environ.setdefault("TASKS_BACKEND", "dummy")
+    os.environ.setdefault("DEBUG", "0")  # DEBUG keeps every query in memory and slows both sides
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
 import time
@@ -20,25 +19,16 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import _common  # noqa: E402
+
 BENCH_DIR = Path("/tmp/yiwang-bench-analytics")
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = dt.datetime(2025, 1, 1, tzinfo=TZ)
 
 
 def setup_django() -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("YIWANG_DATA_DIR", str(BENCH_DIR))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'analytics.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "dummy")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    _common.setup_django(BENCH_DIR, "analytics.sqlite3")
 
 
 def fill(target: int) -> int:

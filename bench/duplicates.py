@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import random
 import statistics
 import sys
@@ -32,24 +31,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import _common  # noqa: E402
+
 BENCH_DIR = Path("/tmp/yiwang-bench-duplicates")
 PAIRS = ROOT / "bench" / "data" / "duplicate_pairs.csv"
 
 
 def setup_django() -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("YIWANG_DATA_DIR", str(BENCH_DIR))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'duplicates.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "dummy")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    _common.setup_django(BENCH_DIR, "duplicates.sqlite3")
 
 
 # --- quality -----------------------------------------------------------------------------------

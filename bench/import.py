@@ -34,24 +34,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import _common  # noqa: E402
+
 BENCH_DIR = Path("/tmp/yiwang-bench-import")
 GRIDS = 100
 
 
 def setup_django() -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("YIWANG_DATA_DIR", str(BENCH_DIR))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'import.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "dummy")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    _common.setup_django(BENCH_DIR, "import.sqlite3")
 
 
 def build_grids() -> list[str]:
