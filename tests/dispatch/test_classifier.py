@@ -164,7 +164,11 @@ def test_tiny_classes_train_without_calibration_folds() -> None:
 
 
 # --- model files -------------------------------------------------------------------------------
-def test_model_file_roundtrip_gives_the_same_probabilities(tmp_path: Path, trained: Any) -> None:
+@pytest.mark.parametrize("which", ["trained", "ensemble"])
+def test_model_file_roundtrip_gives_the_same_probabilities(
+    tmp_path: Path, which: str, request: pytest.FixtureRequest
+) -> None:
+    trained = request.getfixturevalue(which)
     sha, size = artifacts.save(trained, tmp_path / "m.pkl")
     loaded = artifacts.load(tmp_path / "m.pkl", sha)
     texts = [message("noise", __import__("random").Random(1)), "水管漏水"]
@@ -182,9 +186,10 @@ def test_altered_model_file_is_refused_before_unpickling(tmp_path: Path, trained
 def test_model_file_of_another_format_version_is_refused(
     tmp_path: Path, trained: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    current = artifacts.FORMAT_VERSION
     monkeypatch.setattr(artifacts, "FORMAT_VERSION", 99)
     sha, _size = artifacts.save(trained, tmp_path / "m.pkl")
-    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 1)
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", current)
     with pytest.raises(ModelFileError, match="不受支持"):
         artifacts.load(tmp_path / "m.pkl", sha)
 
@@ -247,3 +252,68 @@ def test_registered_model_records_its_metadata(db: None, data_dir: Path, trained
     assert row.classes == ["SX-G", "SX-N", "SX-W"]
     assert row.format_version == artifacts.FORMAT_VERSION
     assert "temperature" in row.params
+
+
+def test_model_file_of_the_previous_format_version_is_refused_with_a_retrain_hint(
+    tmp_path: Path, trained: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = artifacts.FORMAT_VERSION
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", current - 1)
+    sha, _size = artifacts.save(trained, tmp_path / "old.pkl")
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", current)
+    with pytest.raises(ModelFileError, match="retrain"):
+        artifacts.load(tmp_path / "old.pkl", sha)
+
+
+# --- pipeline options ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ensemble() -> Any:
+    texts, labels = corpus(LABELS, per_class=40)
+    return fit(texts, labels, head_chars=30, nbsvm=True)
+
+
+def test_defaults_train_a_single_svm_without_head_features(trained: Any) -> None:
+    assert trained.head is None
+    assert trained.params["nbsvm"] is False
+    assert trained.coef.shape == (trained.features.n_features, 3)
+
+
+def test_opening_characters_get_a_feature_block_of_their_own(ensemble: Any) -> None:
+    trained = ensemble
+    assert trained.head is not None
+    assert trained.head_chars == 30
+    assert trained.coef.shape == (trained.features.n_features + trained.head.n_features, 3)
+    # A topic named only in the opening characters still counts for more than the same words later.
+    body = "，已经好几天了" * 12
+    early = trained.predict_proba(["水管漏水" + body + "垃圾"])[0]
+    late = trained.predict_proba(["垃圾" + body + "水管漏水"])[0]
+    water = trained.classes.index("SX-W")
+    assert early[water] > late[water]
+
+
+def test_single_svm_without_head_features_still_trains_and_ranks() -> None:
+    texts, labels = corpus(LABELS, per_class=30)
+    model = fit(texts, labels, head_chars=0, nbsvm=False)
+    assert model.head is None
+    assert model.coef.shape == (model.features.n_features, 3)
+    assert model.top("幸福路水管爆裂漏水，停水一整天了", 1)[0][0] == "SX-W"
+    assert model.params["nbsvm"] is False
+
+
+def test_svm_and_nbsvm_average_is_a_single_linear_model(ensemble: Any) -> None:
+    import scipy.sparse as sp
+
+    trained = ensemble
+    texts = ["小区门口垃圾堆放", "夜间施工噪音扰民", "水表坏了"]
+    assert trained.head is not None
+    x = sp.hstack([trained.features.transform(texts), trained.head.transform([t[:30] for t in texts])])
+    expected = np.asarray(x @ trained.coef) + trained.intercept
+    assert np.allclose(trained.decision(texts), expected, atol=1e-5)
+    assert trained.params["nbsvm"] is True
+
+
+def test_two_class_training_set_works_with_both_linear_models() -> None:
+    texts, labels = corpus({"garbage": "SX-G", "water": "SX-W"}, per_class=25)
+    model = fit(texts, labels, head_chars=30, nbsvm=True)
+    assert model.top("水管漏水停水", 1)[0][0] == "SX-W"
+    assert model.top("垃圾清运堆放", 1)[0][0] == "SX-G"

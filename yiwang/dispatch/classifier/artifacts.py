@@ -17,7 +17,7 @@ from typing import Any
 from yiwang.dispatch.classifier.model import TextClassifier
 
 FORMAT_NAME = "yiwang-text-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: head features (TextClassifier.head, head_chars)
 
 
 class ModelFileError(Exception):
