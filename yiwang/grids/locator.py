@@ -564,7 +564,7 @@ class Located:
 
 _lock = threading.Lock()
 _index: GridIndex | None = None
-_version: int | None = None
+_version: tuple[int, Any] | None = None
 _checked_at = -math.inf
 
 
@@ -583,7 +583,7 @@ def get_index() -> GridIndex:
     with _lock:
         if _index is not None and now - _checked_at < LOCATOR_RECHECK_SECONDS:
             return _index
-        version = LocatorVersion.current()
+        version = LocatorVersion.stamp()
         if _index is None or version != _version:
             _index = GridIndex(Grid.objects.values_list("id", "boundary"))
             _version = version

@@ -300,3 +300,11 @@ class LocatorVersion(models.Model):
     def current(cls) -> int:
         row: Any = cls.objects.filter(pk=1).values_list("version", flat=True).first()
         return int(row or 0)
+
+    @classmethod
+    def stamp(cls) -> tuple[int, Any]:
+        """``(version, changed_at)``: what a cached index is compared with. The moment makes two
+        changes that reach the same number distinct (one rolled back, the other committed; a
+        database restored from a backup)."""
+        row: Any = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
+        return (int(row[0]), row[1]) if row else (0, None)
