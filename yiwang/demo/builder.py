@@ -31,6 +31,8 @@ from yiwang.demo.people import (
     delete_users,
 )
 from yiwang.demo.registry import build_registry, delete_registry
+from yiwang.dispatch.actions import DispatchActionError, train_from_cases
+from yiwang.dispatch.classifier import ClassifierInputError
 from yiwang.grids.actions import bulk_load, bump_locator_version, link_external_grids, link_police_beats
 from yiwang.grids.models import (
     Division,
@@ -128,6 +130,20 @@ def build_departments_step(ctx: DemoContext) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
 
 
+# The demo's first days hold few closed cases per category; a real district trains with the default.
+DEMO_MIN_PER_CLASS = 5
+
+
+def train_classifier_step(ctx: DemoContext) -> str:
+    """A first category model from the demo's closed cases, so that the intake form and the queue
+    show suggestions from the start (`yiwang train --activate` again once the history is complete)."""
+    try:
+        model = train_from_cases(None, min_per_class=DEMO_MIN_PER_CLASS, activate=True)
+    except (ClassifierInputError, DispatchActionError) as exc:
+        return f"未训练 / not trained: {exc}"
+    return f"{model.n_train} closed cases, {len(model.classes)} categories"
+
+
 def build_users_step(ctx: DemoContext) -> str:
     ctx.logins = build_users(ctx.departments)
     return f"{len(ctx.logins)} users"
@@ -140,6 +156,7 @@ STEPS: list[Step] = [
     Step("users", "生成演示账号", "demo users", build_users_step, delete_users),
     Step("registry", "生成网格基础数据与党建", "registry and party", build_registry, delete_registry),
     Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
+    Step("classifier", "训练派单分类模型", "category classifier", train_classifier_step),
 ]  # fmt: skip
 
 
