@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import re
 import sys
@@ -29,19 +28,9 @@ BENCH_DIR = Path("/tmp/yiwang-bench-intake")
 
 
 def setup_django() -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("YIWANG_DATA_DIR", str(BENCH_DIR))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'intake.sqlite3'}")
-    os.environ.setdefault("TASKS_BACKEND", "dummy")
-    os.environ.setdefault("DEBUG", "0")  # DEBUG keeps every query in memory and slows both sides
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
-    import django
+    from bench._common import setup_django as setup
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup(BENCH_DIR, "intake.sqlite3")
 
 
 # --- a district: 20 streets × 5 communities × 20 grids = 2,000 square grids of ~1 km ---------------

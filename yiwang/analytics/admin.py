@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from yiwang.analytics.metrics import weight_sum
 from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, RollupState
+from yiwang.core.admin_base import ReadOnlyAdmin
 
 
 @admin.register(MetricSettings)
@@ -26,20 +27,11 @@ class MetricSettingsAdmin(admin.ModelAdmin[Any]):
 
 
 @admin.register(DailyRollup)
-class DailyRollupAdmin(admin.ModelAdmin[Any]):
+class DailyRollupAdmin(ReadOnlyAdmin):
     """Read-only: rollups are derived from the events (``yiwang rollup rebuild`` repairs them)."""
 
     list_display = ("day", "street", "grid", "category", "channel", "department", *MILESTONES[:6])
     list_filter = ("day", "channel")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(RollupState)

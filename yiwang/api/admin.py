@@ -14,17 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.api.actions import ApiKeyError, create_api_key, revoke_api_key, update_api_key
 from yiwang.api.models import ApiKey, ApiKeyUse, Open311Submission
 from yiwang.cases.models import CategoryAttribute
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from yiwang.core.admin_base import ReadOnlyAdmin
 
 
 @admin.register(ApiKey)

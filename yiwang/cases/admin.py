@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.models import Assignment, Attachment, Case, CaseEvent, Category, DeadlinePolicy
 from yiwang.cases.sla import clear_limits_cache
+from yiwang.core.admin_base import ReadOnlyAdmin
 from yiwang.core.pii import masked
 
 
@@ -52,17 +53,6 @@ class DeadlinePolicyAdmin(admin.ModelAdmin[DeadlinePolicy]):
     def save_model(self, request: HttpRequest, obj: DeadlinePolicy, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         clear_limits_cache()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AssignmentInline(admin.TabularInline[Assignment, Case]):

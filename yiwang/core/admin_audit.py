@@ -7,10 +7,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from yiwang.core.admin_base import ReadOnlyAdmin
 from yiwang.core.models_audit import AuditRecord
 
 
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ("seq", "at", "actor_name", "action", "object_type", "object_id", "field", "success", "ip")
     list_filter = ("action", "success")
     search_fields = ("actor_name", "object_id", "action")
@@ -21,15 +22,6 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in AuditRecord._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def register(site: admin.AdminSite = admin.site) -> None:

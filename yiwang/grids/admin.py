@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.admin_base import ReadOnlyAdmin
 from yiwang.grids import actions
 from yiwang.grids.models import (
     Division,
@@ -238,15 +239,6 @@ class GridStaffAdmin(admin.ModelAdmin[GridStaff]):
 
 
 @admin.register(LocatorVersion)
-class LocatorVersionAdmin(admin.ModelAdmin[LocatorVersion]):
+class LocatorVersionAdmin(ReadOnlyAdmin):
     list_display = ["version", "changed_at"]
     readonly_fields = ["version", "changed_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from yiwang.core.admin_base import ReadOnlyAdmin
+
 from .models import (
     Activity,
     Assignment,
@@ -20,17 +22,6 @@ from .models import (
     SignUp,
     Volunteer,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ScopedAdmin(ReadOnlyAdmin):

@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.admin_base import ReadOnlyAdmin
 from yiwang.core.audit import client_ip, reveal
 from yiwang.core.pii import lookup_hash
 from yiwang.core.scoping import get_object_or_404_in_scope
@@ -38,20 +39,11 @@ from yiwang.registry.models import (
 )
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(ReadOnlyAdmin):
     """Rows outside the user's scope are absent; writes go through actions, so no direct edits."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.model.objects.visible_to(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ResidentForm(forms.ModelForm):
