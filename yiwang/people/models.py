@@ -20,6 +20,13 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", _("网格员")
     LEADER = "leader", _("领导")
     ADMINISTRATOR = "administrator", _("系统管理员")
+    # 三员分立 (等保 2.0 level 3): security policy and audit are separate from system administration.
+    SECURITY_ADMINISTRATOR = "security_administrator", _("安全管理员")
+    AUDITOR = "auditor", _("安全审计员")
+    # Co-governance (issue 9).
+    MEDIATOR = "mediator", _("调解员")
+    FINANCE_COUNSELLOR = "finance_counsellor", _("金融辅导员")
+    ENTERPRISE = "enterprise", _("企业用户")
 
 
 class DepartmentKind(models.TextChoices):

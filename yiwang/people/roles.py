@@ -48,6 +48,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "core.view_calendarday", "core.add_calendarday", "core.change_calendarday",
         "core.view_workschedule", "core.change_workschedule",
     ),
+    # 三员分立: the security administrator manages accounts' security state and grants, not the
+    # system's data; the auditor only reads the audit log (issue 10).
+    Role.SECURITY_ADMINISTRATOR: (
+        "people.view_user", "people.change_user",
+        "people.view_grant", "people.add_grant", "people.change_grant", "people.delete_grant",
+    ),
+    Role.AUDITOR: ("core.view_auditrecord",),
+    Role.MEDIATOR: ("grids.view_division", "grids.view_grid", "people.view_department"),
+    Role.FINANCE_COUNSELLOR: ("people.view_department",),
+    Role.ENTERPRISE: ("cases.view_category",),
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from yiwang.core.security.views import PasswordChangeView
+from yiwang.web.gov import campaigns, deliberation, enterprise, mediation, projects
 from yiwang.web.views import cases, dashboard, inbox, intake, mapview, pages, phone, queue
 
 app_name = "web"
@@ -31,4 +32,9 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.xlsx", dashboard.dashboard_export, name="dashboard_export"),
     path("unsatisfied/", dashboard.unsatisfied, name="unsatisfied"),
+    path("gov/deliberation/", include((deliberation.urlpatterns, "deliberation"))),
+    path("gov/mediation/", include((mediation.urlpatterns, "mediation"))),
+    path("gov/projects/", include((projects.urlpatterns, "projects"))),
+    path("gov/enterprise/", include((enterprise.urlpatterns, "enterprise"))),
+    path("gov/campaigns/", include((campaigns.urlpatterns, "campaigns"))),
 ]

@@ -32,5 +32,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dispatch/hotspots/", dispatch_views.hotspots_view, name="dispatch-hotspots"),
     path("cases/<int:pk>/auto-dispatch/", dispatch_views.auto_dispatch_view, name="case-auto-dispatch"),
     path("", include("yiwang.api.v1.registry_urls")),
+    # Co-governance (issue 9): /api/v1/deliberation/…, /api/v1/mediation/… and so on.
+    path("deliberation/", include("yiwang.api.v1.gov.deliberation")),
+    path("mediation/", include("yiwang.api.v1.gov.mediation")),
+    path("projects/", include("yiwang.api.v1.gov.projects")),
+    path("enterprise/", include("yiwang.api.v1.gov.enterprise")),
+    path("campaigns/", include("yiwang.api.v1.gov.campaigns")),
     *router.urls,
 ]
