@@ -47,6 +47,18 @@ PAGES: tuple[Page, ...] = (
     Page("phone", _("网格员"), frozenset({R.GRID_WORKER})),
     Page("dashboard", _("统计看板"), frozenset({R.LEADER, R.DISPATCHER, R.ADMINISTRATOR})),
     Page("unsatisfied", _("不满意攻坚"), frozenset({R.LEADER, R.DISPATCHER, R.ADMINISTRATOR})),
+    # Co-governance (issue 9).
+    Page("deliberation:index", _("村民议事"), frozenset({R.GRID_WORKER, R.LEADER, R.ADMINISTRATOR})),
+    Page("mediation:index", _("矛盾调解"), frozenset({R.MEDIATOR, R.LEADER, R.ADMINISTRATOR})),
+    Page("projects:index", _("攻坚项目"), frozenset({R.DEPARTMENT_HANDLER, R.LEADER, R.ADMINISTRATOR})),
+    Page(
+        "enterprise:index",
+        _("政企直通车"),
+        frozenset({R.ENTERPRISE, R.FINANCE_COUNSELLOR, R.DEPARTMENT_HANDLER, R.LEADER, R.ADMINISTRATOR}),
+    ),
+    Page(
+        "campaigns:index", _("专项治理"), frozenset({R.GRID_WORKER, R.DISPATCHER, R.LEADER, R.ADMINISTRATOR})
+    ),
 )
 _BY_NAME = {p.name: p for p in PAGES}
 
