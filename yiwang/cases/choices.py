@@ -38,6 +38,7 @@ class Channel(models.TextChoices):
     LEADER = "leader", _("领导交办")
     SENSOR = "sensor", _("物联感知")
     MEDIA = "media", _("媒体曝光")
+    MEDIATION = "mediation", _("矛盾纠纷调解")  # confidential by nature, never public (issue 9)
 
 
 class CaseStatus(models.TextChoices):

@@ -18,7 +18,7 @@ from yiwang.core import pii
 
 # Channels whose cases never appear in the public API (DESIGN: 110-linked and mediation cases);
 # "mediation" is listed ahead of the governance app that will add it. Overridable as a setting.
-DEFAULT_HIDDEN_CHANNELS = (Channel.POLICE_110.value, "mediation")
+DEFAULT_HIDDEN_CHANNELS = (Channel.POLICE_110.value, Channel.MEDIATION.value)
 # Cases that left the pipeline for a non-public reason: voided (often spam) or handed to 110.
 HIDDEN_STATUSES = (CaseStatus.CANCELLED, CaseStatus.TRANSFERRED)
 # Timeline events that say something a citizen may know (no notes: they can hold names).
