@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench openapi clean
+.PHONY: run test lint format bench bench-full openapi clean
 
 $(PY):
 	@py=$$(scripts/find-python) && "$$py" -m venv $(VENV)
@@ -42,8 +42,13 @@ format: $(DEV_STAMP)
 openapi: $(DEV_STAMP)
 	YIWANG_MODE=test $(BIN)/python -m django spectacular --settings=yiwang.config.settings --validate --fail-on-warn --file docs/openapi.yaml
 
+# The benchmark suite, quick sizes (minutes); `make bench-full` runs the sizes BENCHMARKS.md reports
+# and rewrites its sections.
 bench: $(DEV_STAMP)
-	$(PY) bench/locate.py
+	$(PY) bench/run.py
+
+bench-full: $(DEV_STAMP)
+	$(PY) bench/run.py --full --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info

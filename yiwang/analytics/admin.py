@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from yiwang.analytics.metrics import weight_sum
-from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, RollupState
+from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, MonthlyRollup, Report, RollupState
 from yiwang.core.admin_base import ReadOnlyAdmin
 
 
@@ -38,3 +38,17 @@ class DailyRollupAdmin(ReadOnlyAdmin):
 class RollupStateAdmin(DailyRollupAdmin):
     list_display = ("high_water", "updated_at")
     list_filter = ()  # type: ignore[assignment]
+
+
+@admin.register(MonthlyRollup)
+class MonthlyRollupAdmin(ReadOnlyAdmin):
+    list_display = ("month", "street", "channel", "department", *MILESTONES[:6])
+    list_filter = ("month", "channel")
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    """Reports are asked for on the reports page or through the API and built by the worker."""
+
+    list_display = ("__str__", "requested_by", "status", "created_at", "finished_at")
+    list_filter = ("kind", "status")

@@ -12,13 +12,17 @@ from typing import Any, Literal
 
 from django.db.models import Q, QuerySet, Sum
 
-from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings
-from yiwang.core.scoping import AreaFields, scope_of
+from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, MonthlyRollup
+from yiwang.analytics.periods import split_period
+from yiwang.core.scoping import AreaFields, area_q, scope_of
 from yiwang.grids.models import Division, Grid
 from yiwang.people.models import Department, Role
 
 GroupBy = Literal["district", "street", "community", "grid", "department"]
 ROLLUP_AREA = AreaFields(district="district_id", street="street_id", community="community_id", grid="grid_id")
+MONTH_AREA = AreaFields(district="district_id", street="street_id", community="", grid="")
+# The groupings the month level can answer (it keeps no community, grid or category).
+MONTH_GROUPS = frozenset({"district", "street", "department"})
 AREA_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMINISTRATOR, Role.HOTLINE_OPERATOR)
 
 
@@ -35,27 +39,68 @@ class Row:
     grade: str = ""
 
 
-def rollups_visible_to(user: Any) -> QuerySet[DailyRollup]:
-    """The rollup rows ``user`` may aggregate: area roles their areas, departments their subtree,
-    grid workers their grids. ``user=None`` means the system (everything)."""
-    qs = DailyRollup.objects.all()
+def _scope_q(user: Any, area: AreaFields) -> Q | None:
+    """The filter of the rollup rows ``user`` may aggregate (None: everything): area roles their
+    areas, departments their subtree, grid workers their grids. ``user=None`` is the system."""
     if user is None:
-        return qs
+        return None
     scope = scope_of(user)
     if scope.everything:
-        return qs
-    if scope.is_empty:
-        return qs.none()
+        return None
     q = Q(pk__in=[])
+    if scope.is_empty:
+        return q
     if scope.roles.intersection(AREA_ROLES):
-        from yiwang.core.scoping import area_q
-
-        q |= area_q(scope, ROLLUP_AREA)
-    if Role.GRID_WORKER in scope.roles and scope.grid_ids:
+        q |= area_q(scope, area)
+    if Role.GRID_WORKER in scope.roles and scope.grid_ids and area.grid:
         q |= Q(grid_id__in=sorted(scope.grid_ids))
     if scope.department_ids:
         q |= Q(department_id__in=sorted(scope.department_ids))
-    return qs.filter(q)
+    return q
+
+
+def rollups_visible_to(user: Any) -> QuerySet[DailyRollup]:
+    """The daily rollup rows ``user`` may aggregate."""
+    q = _scope_q(user, ROLLUP_AREA)
+    return DailyRollup.objects.all() if q is None else DailyRollup.objects.filter(q)
+
+
+def _month_level_fits(group_by: GroupBy, user: Any) -> bool:
+    """Whether the month rows can answer: a grouping they keep, and a scope no finer than a
+    street (a community or grid scope needs the daily rows' finer dimensions)."""
+    if group_by not in MONTH_GROUPS:
+        return False
+    scope = scope_of(user) if user is not None else None
+    return scope is None or scope.everything or not (scope.community_ids or scope.grid_ids)
+
+
+def _sums(qs: QuerySet[Any], column: str) -> dict[Any, dict[str, int]]:
+    rows = qs.values(column).annotate(**{f"n_{m}": Sum(m) for m in MILESTONES}).order_by(column)
+    out: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        out[values[column]] = {m: int(values[f"n_{m}"] or 0) for m in MILESTONES}
+    return out
+
+
+def _period_sums(start: dt.date, end: dt.date, group_by: GroupBy, user: Any) -> dict[Any, dict[str, int]]:
+    column = f"{group_by}_id"
+    daily = rollups_visible_to(user)
+    if not _month_level_fits(group_by, user):
+        return _sums(daily.filter(day__gte=start, day__lte=end), column)
+    split = split_period(start, end)
+    q = _scope_q(user, MONTH_AREA)
+    monthly = MonthlyRollup.objects.all() if q is None else MonthlyRollup.objects.filter(q)
+    parts = [_sums(daily.filter(day__gte=a, day__lte=b), column) for a, b in split.day_ranges]
+    if split.months:
+        parts.append(_sums(monthly.filter(month__in=split.months), column))
+    total: dict[Any, dict[str, int]] = {}
+    for part in parts:
+        for group, counts in part.items():
+            into = total.setdefault(group, dict.fromkeys(MILESTONES, 0))
+            for m, n in counts.items():
+                into[m] += n
+    return dict(sorted(total.items(), key=lambda item: (item[0] is None, item[0] or 0)))
 
 
 def _names(group_by: GroupBy, ids: list[int]) -> dict[int, str]:
@@ -67,24 +112,13 @@ def _names(group_by: GroupBy, ids: list[int]) -> dict[int, str]:
 
 
 def totals(*, start: dt.date, end: dt.date, group_by: GroupBy, user: Any = None) -> list[Row]:
-    """Milestone counts per group for the days ``start`` … ``end`` (both included)."""
-    column = f"{group_by}_id"
-    qs = (
-        rollups_visible_to(user)
-        .filter(day__gte=start, day__lte=end)
-        .values(column)
-        .annotate(**{f"n_{m}": Sum(m) for m in MILESTONES})
-        .order_by(column)
-    )
-    data = list(qs)
-    names = _names(group_by, [r[column] for r in data if r[column] is not None])
+    """Milestone counts per group for the days ``start`` … ``end`` (both included): whole months
+    from the month rollups where they can answer, the other days from the daily rollups."""
+    sums = _period_sums(start, end, group_by, user)
+    names = _names(group_by, [g for g in sums if g is not None])
     return [
-        Row(
-            id=r[column],
-            name=names.get(r[column], "") if r[column] is not None else "（未定位/未派遣）",
-            counts={m: int(r[f"n_{m}"] or 0) for m in MILESTONES},
-        )
-        for r in data
+        Row(id=g, name=names.get(g, "") if g is not None else "（未定位/未派遣）", counts=counts)
+        for g, counts in sums.items()
     ]
 
 

@@ -61,20 +61,8 @@ def _dim(to: str, verbose: Any) -> Any:
     )
 
 
-class DailyRollup(models.Model):
-    """Counts of one day (Asia/Shanghai) for one combination of area, category, channel and lead
-    department. ``key`` is the combination as text: the upsert target (NULL dimensions would never
-    match a unique constraint)."""
-
-    key = models.CharField(_("维度键"), max_length=120, unique=True)
-    day = models.DateField(_("日期"))
-    district = _dim("grids.Division", _("区县"))
-    street = _dim("grids.Division", _("街道"))
-    community = _dim("grids.Division", _("社区"))
-    grid = _dim("grids.Grid", _("网格"))
-    category = _dim("cases.Category", _("分类"))
-    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
-    department = _dim("people.Department", _("主办单位"))
+class MilestoneCounts(models.Model):
+    """The counted milestones (see :data:`MILESTONES`), shared by the day and month levels."""
 
     registered = models.PositiveIntegerField(_("立案数"), default=0)
     dispatched = models.PositiveIntegerField(_("派遣数"), default=0)
@@ -95,6 +83,25 @@ class DailyRollup(models.Model):
     overdue = models.PositiveIntegerField(_("超时数"), default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(MilestoneCounts):
+    """Counts of one day (Asia/Shanghai) for one combination of area, category, channel and lead
+    department. ``key`` is the combination as text: the upsert target (NULL dimensions would never
+    match a unique constraint)."""
+
+    key = models.CharField(_("维度键"), max_length=120, unique=True)
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    community = _dim("grids.Division", _("社区"))
+    grid = _dim("grids.Grid", _("网格"))
+    category = _dim("cases.Category", _("分类"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    department = _dim("people.Department", _("主办单位"))
+
+    class Meta:
         verbose_name = _("日统计")
         verbose_name_plural = _("日统计")
         ordering = ["day", "id"]
@@ -107,6 +114,34 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} · {self.key}"
+
+
+# The dimensions kept by the month level: enough for the district, street and department views
+# (the leaders' monthly evaluation) at a few thousand rows a month whatever the case volume.
+MONTH_DIMENSIONS: tuple[str, ...] = ("district_id", "street_id", "channel", "department_id")
+
+
+class MonthlyRollup(MilestoneCounts):
+    """The same counts as :class:`DailyRollup`, summed per calendar month over fewer dimensions.
+
+    Written in the same transaction as the daily rows (so the two never disagree); a period query
+    takes whole months from here and only the days at its edges from the daily rows."""
+
+    key = models.CharField(_("维度键"), max_length=80, unique=True)
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    department = _dim("people.Department", _("主办单位"))
+
+    class Meta:
+        verbose_name = _("月统计")
+        verbose_name_plural = _("月统计")
+        ordering = ["month", "id"]
+        indexes = [models.Index(fields=["month", "street"], name="rollup_month_street")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} · {self.key}"
 
 
 class RollupState(models.Model):
@@ -202,3 +237,87 @@ class MetricSettings(models.Model):
         """The one row (created with the defaults on first use)."""
         row = cls.objects.order_by("pk").first()
         return row if row is not None else cls.objects.create()
+
+
+class ReportKind(models.TextChoices):
+    WEEKLY = "weekly", _("周报")
+    MONTHLY = "monthly", _("月报")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+# Roles that may read the district-wide reports the scheduler makes (when their grant covers the
+# whole district); a street leader sees the reports they asked for, computed over their own area.
+SYSTEM_REPORT_ROLES = ("leader", "administrator", "dispatcher")
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    def visible_to(self, user: Any) -> ReportQuerySet:
+        """Reports a user asked for (computed over their own scope), and the scheduler's district-wide
+        reports for users whose scope is the whole district."""
+        from yiwang.core.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        if scope.is_empty:
+            return self.none()
+        q = models.Q(requested_by_id=user.pk)
+        if scope.district_ids and scope.roles.intersection(SYSTEM_REPORT_ROLES):
+            q |= models.Q(requested_by__isnull=True)
+        return self.filter(q)
+
+
+class Report(models.Model):
+    """A weekly or monthly Excel report, generated in the background. Its numbers come from the
+    rollups over the requester's scope (the whole district when the scheduler asked)."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ReportKind.choices)
+    period_start = models.DateField(_("起始日期"))
+    period_end = models.DateField(_("截止日期"))
+    requested_by = models.ForeignKey(
+        "people.User",
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
+    file = models.FileField(_("文件"), upload_to="reports/%Y/", blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("统计报表")
+        verbose_name_plural = _("统计报表")
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            # One report per requester and period: asking again returns the existing one.
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "requested_by"], name="report_unique_period_requester"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period_start"],
+                condition=models.Q(requested_by__isnull=True),
+                name="report_unique_period_system",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"
+
+    @property
+    def filename(self) -> str:
+        return f"yiwang-{self.kind}-{self.period_start:%Y%m%d}-{self.period_end:%Y%m%d}.xlsx"

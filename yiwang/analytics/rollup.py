@@ -29,8 +29,10 @@ from django.utils import timezone
 from yiwang.analytics.models import (
     DIMENSIONS,
     MILESTONES,
+    MONTH_DIMENSIONS,
     CaseTrack,
     DailyRollup,
+    MonthlyRollup,
     ProcessedEvent,
     RollupState,
 )
@@ -51,6 +53,8 @@ TRACK_FIELDS = (
 # (day, district, street, community, grid, category, channel, department)
 Key = tuple[dt.date, int | None, int | None, int | None, int | None, int | None, str, int | None]
 Dims = tuple[int | None, int | None, int | None, int | None, int | None, str]
+# (month, district, street, channel, department)
+MonthKey = tuple[dt.date, int | None, int | None, str, int | None]
 
 
 def overlap_window() -> int:
@@ -165,8 +169,14 @@ def count_events(
         counts.setdefault((_day(event["at"]), d, s, c, g, cat, ch, dept), Counter()).update(milestones)
 
 
-def row_key(key: Key) -> str:
-    """The text form of a dimension combination (``DailyRollup.key``)."""
+def month_key(key: Key) -> MonthKey:
+    """The month-level combination a daily combination is summed into."""
+    day, district, street, _community, _grid, _category, channel, department = key
+    return (day.replace(day=1), district, street, channel, department)
+
+
+def row_key(key: Key | MonthKey) -> str:
+    """The text form of a dimension combination (``DailyRollup.key``, ``MonthlyRollup.key``)."""
     return "|".join("" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in key)
 
 
@@ -183,22 +193,36 @@ def _lock_state() -> RollupState:
     return RollupState.objects.select_for_update().get(pk=1)
 
 
-def _upsert(counts: Mapping[Key, Counter[str]]) -> None:
+def _upsert_level(
+    model: type[DailyRollup] | type[MonthlyRollup],
+    period_field: str,
+    dims: tuple[str, ...],
+    counts: Mapping[Any, Counter[str]],
+) -> None:
     keys = {row_key(k): k for k in counts}
-    existing = {r.key: r for r in DailyRollup.objects.filter(key__in=list(keys))}
-    rows: list[DailyRollup] = []
+    existing = {r.key: r for r in model.objects.filter(key__in=list(keys))}
+    rows: list[Any] = []
     for text, key in keys.items():
         row = existing.get(text)
         if row is None:
-            day, *dims = key
-            row = DailyRollup(key=text, day=day, **dict(zip(DIMENSIONS, dims, strict=True)))
+            period, *values = key
+            row = model(key=text, **{period_field: period}, **dict(zip(dims, values, strict=True)))
         for name, n in counts[key].items():
             setattr(row, name, getattr(row, name) + n)
         rows.append(row)
     # Safe read-modify-write: every writer holds the state row lock.
-    DailyRollup.objects.bulk_create(
+    model.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["key"], update_fields=list(MILESTONES), batch_size=500
     )
+
+
+def _upsert(counts: Mapping[Key, Counter[str]]) -> None:
+    """Add the counts to the daily rows and to the month rows they sum into."""
+    _upsert_level(DailyRollup, "day", DIMENSIONS, counts)
+    months: dict[MonthKey, Counter[str]] = {}
+    for key, counter in counts.items():
+        months.setdefault(month_key(key), Counter()).update(counter)
+    _upsert_level(MonthlyRollup, "month", MONTH_DIMENSIONS, months)
 
 
 def _process(events: list[dict[str, Any]]) -> None:
@@ -274,6 +298,7 @@ def rebuild(*, batch: int = 5000, progress: Callable[[BatchResult], None] | None
     with transaction.atomic():
         state = _lock_state()
         DailyRollup.objects.all().delete()
+        MonthlyRollup.objects.all().delete()
         CaseTrack.objects.all().delete()
         ProcessedEvent.objects.all().delete()
         state.high_water = 0
@@ -282,9 +307,7 @@ def rebuild(*, batch: int = 5000, progress: Callable[[BatchResult], None] | None
 
 
 # --- checking ---------------------------------------------------------------------------------------
-def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dict[str, Counter[str]]:
-    """Recount every event with id ≤ ``upto`` (all when None) in memory, keyed like
-    ``DailyRollup.key``; ``skip``: ids to leave out (not yet counted by the incremental path)."""
+def _recount(*, upto: int | None, skip: Iterable[int]) -> dict[Key, Counter[str]]:
     skipped = set(skip)
     qs = CaseEvent.objects.order_by("pk")
     if upto is not None:
@@ -299,7 +322,17 @@ def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dic
         last = rows[-1]["id"]
         events = [e for e in rows if e["id"] not in skipped]
         count_events(events, tracks, _dims_of(e["case_id"] for e in events), counts)
+    return counts
+
+
+def _by_text(counts: Mapping[Any, Counter[str]]) -> dict[str, Counter[str]]:
     return {row_key(k): Counter({m: n for m, n in c.items() if n}) for k, c in counts.items()}
+
+
+def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dict[str, Counter[str]]:
+    """Recount every event with id ≤ ``upto`` (all when None) in memory, keyed like
+    ``DailyRollup.key``; ``skip``: ids to leave out (not yet counted by the incremental path)."""
+    return _by_text(_recount(upto=upto, skip=skip))
 
 
 @dataclass(frozen=True)
@@ -308,21 +341,35 @@ class Difference:
     milestone: str
     stored: int
     expected: int
+    level: str = "day"
 
 
-def verify() -> list[Difference]:
-    """Compare the stored rollups with a recount of the events they claim to have counted."""
-    state = RollupState.objects.filter(pk=1).first()
-    high = state.high_water if state else 0
-    low = max(0, high - overlap_window())
-    done = set(ProcessedEvent.objects.filter(event_id__gt=low).values_list("event_id", flat=True))
-    pending = set(CaseEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True)) - done
-    expected = expected_counts(upto=high, skip=pending)
-    stored = {r["key"]: r for r in DailyRollup.objects.values("key", *MILESTONES)}
+def _compare(
+    level: str, expected: dict[str, Counter[str]], stored: dict[str, dict[str, Any]]
+) -> list[Difference]:
     diffs: list[Difference] = []
     for key in sorted(set(expected) | set(stored)):
         want, have = expected.get(key, Counter()), stored.get(key, {})
         for m in MILESTONES:
             if int(have.get(m, 0)) != want.get(m, 0):
-                diffs.append(Difference(key, m, int(have.get(m, 0)), want.get(m, 0)))
+                diffs.append(Difference(key, m, int(have.get(m, 0)), want.get(m, 0), level))
     return diffs
+
+
+def verify() -> list[Difference]:
+    """Compare the stored rollups (day and month levels) with a recount of the events they claim
+    to have counted."""
+    state = RollupState.objects.filter(pk=1).first()
+    high = state.high_water if state else 0
+    low = max(0, high - overlap_window())
+    done = set(ProcessedEvent.objects.filter(event_id__gt=low).values_list("event_id", flat=True))
+    pending = set(CaseEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True)) - done
+    counts = _recount(upto=high, skip=pending)
+    months: dict[MonthKey, Counter[str]] = {}
+    for key, counter in counts.items():
+        months.setdefault(month_key(key), Counter()).update(counter)
+    return _compare(
+        "day", _by_text(counts), {r["key"]: r for r in DailyRollup.objects.values("key", *MILESTONES)}
+    ) + _compare(
+        "month", _by_text(months), {r["key"]: r for r in MonthlyRollup.objects.values("key", *MILESTONES)}
+    )

@@ -12,3 +12,20 @@ def rollup_catch_up(batch: int = 2000) -> int:
     from yiwang.analytics.rollup import catch_up
 
     return catch_up(batch=batch)
+
+
+@task
+def generate_report(report_id: int) -> bool:
+    """Build one requested report's workbook (a second run of the same job does nothing)."""
+    from yiwang.analytics.reports import generate
+
+    return generate(report_id)
+
+
+@task
+def scheduled_reports() -> int:
+    """Queue last week's and last month's district-wide reports (idempotent: run it daily) and
+    re-queue reports whose worker died mid-way."""
+    from yiwang.analytics.reports import request_scheduled_reports, requeue_stale
+
+    return len(request_scheduled_reports()) + requeue_stale()

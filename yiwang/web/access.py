@@ -47,6 +47,7 @@ PAGES: tuple[Page, ...] = (
     Page("phone", _("网格员"), frozenset({R.GRID_WORKER})),
     Page("dashboard", _("统计看板"), frozenset({R.LEADER, R.DISPATCHER, R.ADMINISTRATOR})),
     Page("unsatisfied", _("不满意攻坚"), frozenset({R.LEADER, R.DISPATCHER, R.ADMINISTRATOR})),
+    Page("reports", _("统计报表"), frozenset({R.LEADER, R.DISPATCHER, R.ADMINISTRATOR})),
     # Co-governance (issue 9).
     Page("deliberation:index", _("村民议事"), frozenset({R.GRID_WORKER, R.LEADER, R.ADMINISTRATOR})),
     Page("mediation:index", _("矛盾调解"), frozenset({R.MEDIATOR, R.LEADER, R.ADMINISTRATOR})),

@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from yiwang.core.security.views import PasswordChangeView
 from yiwang.web.gov import campaigns, deliberation, enterprise, mediation, projects
-from yiwang.web.views import cases, dashboard, inbox, intake, mapview, pages, phone, queue
+from yiwang.web.views import cases, dashboard, inbox, intake, mapview, pages, phone, queue, reports
 
 app_name = "web"
 urlpatterns = [
@@ -32,6 +32,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export.xlsx", dashboard.dashboard_export, name="dashboard_export"),
     path("unsatisfied/", dashboard.unsatisfied, name="unsatisfied"),
+    path("reports/", reports.reports, name="reports"),
+    path("reports/<int:pk>/download/", reports.report_download, name="report_download"),
     path("gov/deliberation/", include((deliberation.urlpatterns, "deliberation"))),
     path("gov/mediation/", include((mediation.urlpatterns, "mediation"))),
     path("gov/projects/", include((projects.urlpatterns, "projects"))),

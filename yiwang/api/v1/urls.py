@@ -3,7 +3,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from yiwang.api.v1 import dispatch_views, views
+from yiwang.api.v1 import dispatch_views, reports_views, views
 from yiwang.core.security.drf import obtain_auth_token
 from yiwang.core.security.headers import DOCS_CSP
 
@@ -17,6 +17,7 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("cases", views.CaseViewSet, basename="case")
 router.register("attachments", views.AttachmentViewSet, basename="attachment")
+router.register("reports", reports_views.ReportViewSet, basename="report")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", obtain_auth_token, name="token"),

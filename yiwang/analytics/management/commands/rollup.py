@@ -34,7 +34,9 @@ class Command(BaseCommand):
         else:
             diffs = rollup.verify()
             for d in diffs[: options["limit"]]:
-                self.stdout.write(f"{d.key} {d.milestone}: stored {d.stored}, events say {d.expected}")
+                self.stdout.write(
+                    f"{d.level} {d.key} {d.milestone}: stored {d.stored}, events say {d.expected}"
+                )
             if diffs:
                 raise CommandError(
                     f"统计与事件不一致：{len(diffs)} 处（运行 rollup rebuild 修复） / "

@@ -1,0 +1,294 @@
+"""Weekly and monthly reports as Excel workbooks with charts (issue 7), built from the rollups.
+
+A report is asked for with :func:`request_report` (a person, over their own scope) or by the
+scheduler (:func:`request_scheduled_reports`, district-wide); the worker then runs
+:func:`generate`, which claims the row first so that a retried or doubled job builds the file once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from yiwang.analytics import metrics
+from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, Report, ReportKind, ReportStatus
+from yiwang.cases.errors import InvalidCaseInput
+
+logger = logging.getLogger(__name__)
+
+# Column titles of the milestone counts, in the order of the flow (docs/metrics.md).
+MILESTONE_TITLES: dict[str, str] = {
+    m: str(getattr(DailyRollup._meta.get_field(m), "verbose_name", m)) for m in MILESTONES
+}
+RATE_TITLES = {"response": "响应率", "solve": "解决率", "satisfaction": "满意率"}
+EVALUATION_TITLES = {
+    "close_rate": "结案率",
+    "on_time_close_rate": "按期结案率",
+    "on_time_resolve_rate": "按期处置率",
+    "rework_rate": "返工率",
+}
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+def period_of(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The week (Monday–Sunday) or the calendar month that contains ``day``."""
+    if kind == ReportKind.WEEKLY:
+        start = day - dt.timedelta(days=day.weekday())
+        return start, start + dt.timedelta(days=6)
+    if kind == ReportKind.MONTHLY:
+        start = day.replace(day=1)
+        next_month = (start + dt.timedelta(days=32)).replace(day=1)
+        return start, next_month - dt.timedelta(days=1)
+    raise InvalidCaseInput(f"未知的报表类型：{kind}", f"Unknown report kind: {kind}", field="kind")
+
+
+def last_complete_period(kind: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The most recent week or month that has ended before ``today``."""
+    start, _end = period_of(kind, today)
+    return period_of(kind, start - dt.timedelta(days=1))
+
+
+# --- asking for a report ------------------------------------------------------------------------
+
+
+def request_report(*, actor: Any, kind: str, day: dt.date, today: dt.date | None = None) -> Report:
+    """Ask for the report of the period containing ``day``, computed over the actor's scope.
+
+    A period that has not started yet is refused; asking twice returns the first request (a failed
+    one is queued again). The file is built by the worker (:func:`generate`)."""
+    start, end = period_of(kind, day)
+    today = today or timezone.localdate()
+    if start > today:
+        raise InvalidCaseInput("报表期间尚未开始", "The report period has not started yet", field="day")
+    return _queue(kind=kind, start=start, end=end, requested_by=actor)
+
+
+def request_scheduled_reports(today: dt.date | None = None) -> list[Report]:
+    """The scheduler's district-wide reports: last week's and last month's (idempotent)."""
+    today = today or timezone.localdate()
+    reports = []
+    for kind in ReportKind.values:
+        start, end = last_complete_period(kind, today)
+        reports.append(_queue(kind=kind, start=start, end=end, requested_by=None))
+    return reports
+
+
+def _queue(*, kind: str, start: dt.date, end: dt.date, requested_by: Any) -> Report:
+    from yiwang.analytics.tasks import generate_report
+
+    try:
+        with transaction.atomic():
+            report, created = Report.objects.get_or_create(
+                kind=kind, period_start=start, requested_by=requested_by, defaults={"period_end": end}
+            )
+    except IntegrityError:  # a concurrent request for the same period won the insert
+        report, created = Report.objects.get(kind=kind, period_start=start, requested_by=requested_by), False
+    if not created and report.status == ReportStatus.FAILED:
+        Report.objects.filter(pk=report.pk, status=ReportStatus.FAILED).update(
+            status=ReportStatus.PENDING, error=""
+        )
+        report.refresh_from_db()
+        created = True
+    if created:
+        pk = report.pk
+        transaction.on_commit(lambda: generate_report.enqueue(pk))
+    return report
+
+
+# --- building the file --------------------------------------------------------------------------
+
+
+def _claim(report_id: int) -> Report | None:
+    """Move a pending report to running; None if another worker has it or it is done already."""
+    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.PENDING).update(
+        status=ReportStatus.RUNNING, started_at=timezone.now()
+    )
+    return Report.objects.select_related("requested_by").get(pk=report_id) if claimed else None
+
+
+def generate(report_id: int, *, progress: Callable[[str], None] | None = None) -> bool:
+    """Build and store the workbook of a pending report; False when there was nothing to do.
+
+    A failure marks the report failed with the reason (asking again re-queues it). A worker that
+    died while running leaves the row ``running``: :func:`requeue_stale` puts it back."""
+    report = _claim(report_id)
+    if report is None:
+        return False
+    try:
+        content = build_workbook(report, progress=progress)
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        Report.objects.filter(pk=report_id).update(
+            status=ReportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        return False
+    report.file.save(report.filename, ContentFile(content), save=False)
+    Report.objects.filter(pk=report_id).update(
+        file=report.file.name, status=ReportStatus.DONE, finished_at=timezone.now()
+    )
+    return True
+
+
+def requeue_stale(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Put reports whose worker died mid-way back in the queue (building a file has no side effect
+    but the file itself, so running it again is safe)."""
+    from yiwang.analytics.tasks import generate_report
+
+    stale = Report.objects.filter(status=ReportStatus.RUNNING, started_at__lt=timezone.now() - older_than)
+    ids = list(stale.values_list("pk", flat=True))
+    Report.objects.filter(pk__in=ids).update(status=ReportStatus.PENDING)
+    for pk in ids:
+        generate_report.enqueue(pk)
+    return len(ids)
+
+
+def build_workbook(report: Report, *, progress: Callable[[str], None] | None = None) -> bytes:
+    """The report as .xlsx bytes: an overview, 三率 by street and by department with charts, the
+    数字城管 evaluation and a daily trend with a line chart."""
+    say = progress or (lambda _msg: None)
+    user = report.requested_by  # None: the scheduler, district-wide
+    start, end = report.period_start, report.period_end
+    wb = Workbook()
+    overview = wb.active
+    assert overview is not None
+    overview.title = "概览"
+    say("overview")
+    _overview_sheet(
+        overview, report, metrics.three_rates(start=start, end=end, group_by="district", user=user)
+    )
+    by: tuple[tuple[str, metrics.GroupBy], ...] = (("三率-街道", "street"), ("三率-单位", "department"))
+    for title, group_by in by:
+        say(title)
+        rows = metrics.three_rates(start=start, end=end, group_by=group_by, user=user)
+        _three_rates_sheet(wb.create_sheet(title), rows)
+    say("evaluation")
+    _evaluation_sheet(
+        wb.create_sheet("数字城管评价"),
+        metrics.evaluation(start=start, end=end, group_by="street", user=user),
+    )
+    say("trend")
+    _trend_sheet(wb.create_sheet("每日趋势"), daily_counts(start=start, end=end, user=user))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def daily_counts(*, start: dt.date, end: dt.date, user: Any = None) -> list[tuple[dt.date, dict[str, int]]]:
+    """Milestone counts per day of the period (every day present, zeros included)."""
+    rows = (
+        metrics.rollups_visible_to(user)
+        .filter(day__gte=start, day__lte=end)
+        .values("day")
+        .annotate(**{m: Sum(m) for m in MILESTONES})
+        .order_by("day")
+    )
+    by_day: dict[dt.date, dict[str, int]] = {}
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        by_day[values["day"]] = {m: int(values[m] or 0) for m in MILESTONES}
+    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return [(d, by_day.get(d, dict.fromkeys(MILESTONES, 0))) for d in days]
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 2)
+
+
+def _header(ws: Worksheet, titles: Iterable[str]) -> None:
+    ws.append(list(titles))
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+
+
+def _overview_sheet(ws: Worksheet, report: Report, district_rows: list[metrics.Row]) -> None:
+    ws.append([f"一网统管 · {report.get_kind_display()}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["统计期间", f"{report.period_start} 至 {report.period_end}"])
+    who = (
+        report.requested_by.get_full_name() or report.requested_by.username if report.requested_by else "全区"
+    )
+    ws.append(["统计范围", str(who)])
+    ws.append(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")])
+    ws.append([])
+    _header(ws, ["指标", "数值"])
+    counts = dict.fromkeys(MILESTONES, 0)
+    for row in district_rows:
+        for m in MILESTONES:
+            counts[m] += row.counts[m]
+    for m in MILESTONES:
+        ws.append([MILESTONE_TITLES[m], counts[m]])
+    total = metrics.Row(id=None, name="合计", counts=counts)
+    metrics.apply_three_rates(total, MetricSettings.current())
+    for key, title in RATE_TITLES.items():
+        ws.append([f"{title}（%）", _pct(total.rates[key])])
+    ws.append(["综合成绩", None if total.score is None else round(total.score, 2)])
+    ws.append(["等级", total.grade])
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 24
+
+
+def _three_rates_sheet(ws: Worksheet, rows: list[metrics.Row]) -> None:
+    _header(
+        ws, ["名称", "派遣数", "回访数", *[f"{t}（%）" for t in RATE_TITLES.values()], "综合成绩", "等级"]
+    )
+    ranked = sorted(rows, key=lambda r: -1 if r.score is None else r.score, reverse=True)
+    for row in ranked:
+        ws.append(
+            [
+                row.name,
+                row.counts["dispatched"],
+                row.counts["called_back"],
+                *[_pct(row.rates[k]) for k in RATE_TITLES],
+                None if row.score is None else round(row.score, 2),
+                row.grade,
+            ]
+        )
+    ws.column_dimensions["A"].width = 24
+    if ranked:
+        chart = BarChart()
+        chart.title = "综合成绩"
+        chart.y_axis.title = "分"
+        n = len(ranked) + 1
+        chart.add_data(Reference(ws, min_col=7, min_row=1, max_row=n), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n))
+        chart.width, chart.height = 24, 10
+        ws.add_chart(chart, "J2")
+
+
+def _evaluation_sheet(ws: Worksheet, rows: list[metrics.Row]) -> None:
+    _header(ws, ["名称", "立案数", *[f"{t}（%）" for t in EVALUATION_TITLES.values()]])
+    for row in rows:
+        ws.append([row.name, row.counts["registered"], *[_pct(row.rates[k]) for k in EVALUATION_TITLES]])
+    ws.column_dimensions["A"].width = 24
+
+
+def _trend_sheet(ws: Worksheet, days: list[tuple[dt.date, dict[str, int]]]) -> None:
+    shown = ("registered", "dispatched", "closed", "unsatisfied")
+    _header(ws, ["日期", *[MILESTONE_TITLES[m] for m in shown]])
+    for day, counts in days:
+        ws.append([day, *[counts[m] for m in shown]])
+    ws.column_dimensions["A"].width = 12
+    if days:
+        chart = LineChart()
+        chart.title = "每日趋势"
+        n = len(days) + 1
+        chart.add_data(
+            Reference(ws, min_col=2, max_col=1 + len(shown), min_row=1, max_row=n), titles_from_data=True
+        )
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n))
+        chart.width, chart.height = 24, 10
+        ws.add_chart(chart, "G2")
