@@ -6,7 +6,14 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from yiwang.analytics.metrics import weight_sum
-from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, MonthlyRollup, Report, RollupState
+from yiwang.analytics.models import (
+    MILESTONES,
+    DailyRollup,
+    MetricSettings,
+    MonthlyRollup,
+    Report,
+    RollupState,
+)
 from yiwang.core.admin_base import ReadOnlyAdmin
 
 
