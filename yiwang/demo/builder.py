@@ -22,6 +22,7 @@ from django.db.models import ProtectedError
 
 from yiwang.demo.cases import build_cases_step, delete_cases
 from yiwang.demo.district import DemoDistrict, generate_district
+from yiwang.demo.gov_deliberation import build_deliberation, delete_deliberation
 from yiwang.demo.people import (
     DEMO_PASSWORD,
     DemoLogin,
@@ -157,6 +158,7 @@ STEPS: list[Step] = [
     Step("registry", "生成网格基础数据与党建", "registry and party", build_registry, delete_registry),
     Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
     Step("classifier", "训练派单分类模型", "category classifier", train_classifier_step),
+    Step("deliberation", "生成村民议事", "village deliberation", build_deliberation, delete_deliberation),
 ]  # fmt: skip
 
 

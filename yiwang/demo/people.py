@@ -137,6 +137,9 @@ class _Persona:
 PERSONAS = (
     _Persona("admin", "系统管理员", Role.ADMINISTRATOR, department=COMMAND_CENTER[0], division="370211000000"),
     _Persona("leader", "区领导（演示）", Role.LEADER, department=COMMAND_CENTER[0], division="370211000000"),
+    _Persona("secadmin", "安全管理员（演示）", Role.SECURITY_ADMINISTRATOR, department=COMMAND_CENTER[0],
+             division="370211000000"),
+    _Persona("auditor", "安全审计员（演示）", Role.AUDITOR, department=COMMAND_CENTER[0], division="370211000000"),
     _Persona("operator", "热线话务员（演示）", Role.HOTLINE_OPERATOR, department=COMMAND_CENTER[0],
              division="370211000000"),
     _Persona("dispatcher", "区指挥中心派遣员", Role.DISPATCHER, department=COMMAND_CENTER[0], division="370211000000"),

@@ -13,6 +13,11 @@ from django.db.models import Q
 
 from yiwang.people.models import Role, User
 
+# Co-governance records a role may browse in the admin (rows still limited by visible_to).
+_DELIBERATION_READ = (
+    "deliberation.view_topic", "deliberation.view_meeting", "deliberation.view_venue", "deliberation.view_topicevent",
+)  # fmt: skip
+
 _READ_MAP = (
     "grids.view_division",
     "grids.view_grid",
@@ -30,10 +35,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.HOTLINE_OPERATOR: _READ_MAP,
     Role.DISPATCHER: (*_READ_MAP, "cases.view_deadlinepolicy"),
     Role.DEPARTMENT_HANDLER: _READ_MAP,
-    Role.GRID_WORKER: _READ_MAP,
-    Role.LEADER: (*_READ_MAP, "cases.view_deadlinepolicy", "core.view_calendarday", "core.view_workschedule"),
+    Role.GRID_WORKER: (*_READ_MAP, *_DELIBERATION_READ),
+    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
+                  "core.view_workschedule"),
     Role.ADMINISTRATOR: (
         *_READ_MAP,
+        *_DELIBERATION_READ,
+        "deliberation.view_meetingrule", "deliberation.change_meetingrule",
         "grids.add_division", "grids.change_division",
         "grids.add_grid", "grids.change_grid",
         "grids.add_gridlabel", "grids.change_gridlabel",
