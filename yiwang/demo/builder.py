@@ -23,6 +23,7 @@ from django.db.models import ProtectedError
 from yiwang.demo.cases import build_cases_step, delete_cases
 from yiwang.demo.district import DemoDistrict, generate_district
 from yiwang.demo.gov_deliberation import build_deliberation, delete_deliberation
+from yiwang.demo.gov_enterprise import build_enterprise, delete_enterprise
 from yiwang.demo.people import (
     DEMO_PASSWORD,
     DemoLogin,
@@ -159,6 +160,7 @@ STEPS: list[Step] = [
     Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
     Step("classifier", "训练派单分类模型", "category classifier", train_classifier_step),
     Step("deliberation", "生成村民议事", "village deliberation", build_deliberation, delete_deliberation),
+    Step("enterprise", "生成政企直通车", "enterprise channel", build_enterprise, delete_enterprise),
 ]  # fmt: skip
 
 

@@ -18,6 +18,8 @@ _DELIBERATION_READ = (
     "deliberation.view_topic", "deliberation.view_meeting", "deliberation.view_venue", "deliberation.view_topicevent",
 )  # fmt: skip
 
+_ENTERPRISE_READ = ("enterprise.view_enterprise", "enterprise.view_demand")
+
 _READ_MAP = (
     "grids.view_division",
     "grids.view_grid",
@@ -33,15 +35,18 @@ _READ_MAP = (
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.HOTLINE_OPERATOR: _READ_MAP,
-    Role.DISPATCHER: (*_READ_MAP, "cases.view_deadlinepolicy"),
+    Role.DISPATCHER: (*_READ_MAP, *_ENTERPRISE_READ, "cases.view_deadlinepolicy"),
     Role.DEPARTMENT_HANDLER: _READ_MAP,
     Role.GRID_WORKER: (*_READ_MAP, *_DELIBERATION_READ),
-    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
+    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, *_ENTERPRISE_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
                   "core.view_workschedule"),
     Role.ADMINISTRATOR: (
         *_READ_MAP,
         *_DELIBERATION_READ,
         "deliberation.view_meetingrule", "deliberation.change_meetingrule",
+        *_ENTERPRISE_READ,
+        "enterprise.view_financialinstitution", "enterprise.add_financialinstitution",
+        "enterprise.change_financialinstitution", "enterprise.view_responserule", "enterprise.change_responserule",
         "grids.add_division", "grids.change_division",
         "grids.add_grid", "grids.change_grid",
         "grids.add_gridlabel", "grids.change_gridlabel",
@@ -64,7 +69,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     Role.AUDITOR: ("core.view_auditrecord",),
     Role.MEDIATOR: ("grids.view_division", "grids.view_grid", "people.view_department"),
-    Role.FINANCE_COUNSELLOR: ("people.view_department",),
+    Role.FINANCE_COUNSELLOR: ("people.view_department", *_ENTERPRISE_READ),
     Role.ENTERPRISE: ("cases.view_category",),
 }  # fmt: skip
 

@@ -55,7 +55,16 @@ PAGES: tuple[Page, ...] = (
     Page(
         "enterprise:index",
         _("政企直通车"),
-        frozenset({R.ENTERPRISE, R.FINANCE_COUNSELLOR, R.DEPARTMENT_HANDLER, R.LEADER, R.ADMINISTRATOR}),
+        frozenset(
+            {
+                R.ENTERPRISE,
+                R.FINANCE_COUNSELLOR,
+                R.DEPARTMENT_HANDLER,
+                R.DISPATCHER,
+                R.LEADER,
+                R.ADMINISTRATOR,
+            }
+        ),
     ),
     Page(
         "campaigns:index", _("专项治理"), frozenset({R.GRID_WORKER, R.DISPATCHER, R.LEADER, R.ADMINISTRATOR})
