@@ -24,6 +24,7 @@ from yiwang.demo.cases import build_cases_step, delete_cases
 from yiwang.demo.district import DemoDistrict, generate_district
 from yiwang.demo.gov_deliberation import build_deliberation, delete_deliberation
 from yiwang.demo.gov_enterprise import build_enterprise, delete_enterprise
+from yiwang.demo.gov_projects import build_projects, delete_projects
 from yiwang.demo.people import (
     DEMO_PASSWORD,
     DemoLogin,
@@ -161,6 +162,7 @@ STEPS: list[Step] = [
     Step("classifier", "训练派单分类模型", "category classifier", train_classifier_step),
     Step("deliberation", "生成村民议事", "village deliberation", build_deliberation, delete_deliberation),
     Step("enterprise", "生成政企直通车", "enterprise channel", build_enterprise, delete_enterprise),
+    Step("projects", "生成攻坚项目", "key projects", build_projects, delete_projects),
 ]  # fmt: skip
 
 
