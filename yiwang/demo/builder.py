@@ -22,6 +22,7 @@ from django.db.models import ProtectedError
 
 from yiwang.demo.cases import build_cases_step, delete_cases
 from yiwang.demo.district import DemoDistrict, generate_district
+from yiwang.demo.gov_campaigns import build_campaigns, delete_campaigns
 from yiwang.demo.gov_deliberation import build_deliberation, delete_deliberation
 from yiwang.demo.gov_enterprise import build_enterprise, delete_enterprise
 from yiwang.demo.gov_projects import build_projects, delete_projects
@@ -163,6 +164,7 @@ STEPS: list[Step] = [
     Step("deliberation", "生成村民议事", "village deliberation", build_deliberation, delete_deliberation),
     Step("enterprise", "生成政企直通车", "enterprise channel", build_enterprise, delete_enterprise),
     Step("projects", "生成攻坚项目", "key projects", build_projects, delete_projects),
+    Step("campaigns", "生成专项治理", "special campaigns", build_campaigns, delete_campaigns),
 ]  # fmt: skip
 
 

@@ -19,6 +19,11 @@ _DELIBERATION_READ = (
 )  # fmt: skip
 
 _ENTERPRISE_READ = ("enterprise.view_enterprise", "enterprise.view_demand")
+_CAMPAIGNS_READ = (
+    "campaigns.view_campaign",
+    "campaigns.view_campaigntarget",
+    "campaigns.view_campaignfinding",
+)
 _PROJECTS_READ = ("projects.view_project", "projects.view_node", "projects.view_projectevent")
 
 _READ_MAP = (
@@ -39,7 +44,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.DISPATCHER: (*_READ_MAP, *_ENTERPRISE_READ, "cases.view_deadlinepolicy"),
     Role.DEPARTMENT_HANDLER: _READ_MAP,
     Role.GRID_WORKER: (*_READ_MAP, *_DELIBERATION_READ),
-    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, *_ENTERPRISE_READ, *_PROJECTS_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
+    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, *_ENTERPRISE_READ, *_PROJECTS_READ, *_CAMPAIGNS_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
                   "core.view_workschedule"),
     Role.ADMINISTRATOR: (
         *_READ_MAP,
@@ -47,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "deliberation.view_meetingrule", "deliberation.change_meetingrule",
         *_ENTERPRISE_READ,
         *_PROJECTS_READ,
+        *_CAMPAIGNS_READ,
+        "campaigns.view_campaignfield", "campaigns.add_campaignfield", "campaigns.change_campaignfield",
         "projects.view_colourrule", "projects.change_colourrule",
         "enterprise.view_financialinstitution", "enterprise.add_financialinstitution",
         "enterprise.change_financialinstitution", "enterprise.view_responserule", "enterprise.change_responserule",
