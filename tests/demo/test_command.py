@@ -85,6 +85,8 @@ def test_every_role_has_a_demo_user_who_can_log_in(demo_output: str) -> None:
     # The co-governance roles' demo users come from their modules' demo steps.
     governance = {Role.MEDIATOR, Role.FINANCE_COUNSELLOR, Role.ENTERPRISE}
     assert {p.role for p in PERSONAS} == set(Role.values) - governance
+    for role in governance:
+        assert User.objects.filter(grants__role=role, is_active=True).exists(), role
     for persona in PERSONAS:
         user = User.objects.get(username=persona.username)
         assert user.is_staff

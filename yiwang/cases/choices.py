@@ -55,6 +55,10 @@ class CaseStatus(models.TextChoices):
     TRANSFERRED = "transferred", _("已转110")
 
 
+# The channels a hotline operator or a staff API client registers into; disputes (mediation) are
+# registered by mediators through their own module.
+INTAKE_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.MEDIATION]
+
 OPEN_STATUSES = frozenset(
     {CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED}
 )

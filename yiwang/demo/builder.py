@@ -25,6 +25,7 @@ from yiwang.demo.district import DemoDistrict, generate_district
 from yiwang.demo.gov_campaigns import build_campaigns, delete_campaigns
 from yiwang.demo.gov_deliberation import build_deliberation, delete_deliberation
 from yiwang.demo.gov_enterprise import build_enterprise, delete_enterprise
+from yiwang.demo.gov_mediation import build_mediation, delete_mediation
 from yiwang.demo.gov_projects import build_projects, delete_projects
 from yiwang.demo.people import (
     DEMO_PASSWORD,
@@ -162,6 +163,7 @@ STEPS: list[Step] = [
     Step("cases", "生成案件历史", "case history", build_cases_step, delete_cases),
     Step("classifier", "训练派单分类模型", "category classifier", train_classifier_step),
     Step("deliberation", "生成村民议事", "village deliberation", build_deliberation, delete_deliberation),
+    Step("mediation", "生成矛盾纠纷调解", "mediation", build_mediation, delete_mediation),
     Step("enterprise", "生成政企直通车", "enterprise channel", build_enterprise, delete_enterprise),
     Step("projects", "生成攻坚项目", "key projects", build_projects, delete_projects),
     Step("campaigns", "生成专项治理", "special campaigns", build_campaigns, delete_campaigns),

@@ -24,6 +24,13 @@ _CAMPAIGNS_READ = (
     "campaigns.view_campaigntarget",
     "campaigns.view_campaignfinding",
 )
+_MEDIATION_READ = (
+    "mediation.view_committee",
+    "mediation.view_mediator",
+    "mediation.view_dispute",
+    "mediation.view_disputeevent",
+    "mediation.view_timelimit",
+)
 _PROJECTS_READ = ("projects.view_project", "projects.view_node", "projects.view_projectevent")
 
 _READ_MAP = (
@@ -44,7 +51,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.DISPATCHER: (*_READ_MAP, *_ENTERPRISE_READ, "cases.view_deadlinepolicy"),
     Role.DEPARTMENT_HANDLER: _READ_MAP,
     Role.GRID_WORKER: (*_READ_MAP, *_DELIBERATION_READ),
-    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, *_ENTERPRISE_READ, *_PROJECTS_READ, *_CAMPAIGNS_READ, "cases.view_deadlinepolicy", "core.view_calendarday",
+    Role.LEADER: (*_READ_MAP, *_DELIBERATION_READ, *_ENTERPRISE_READ, *_PROJECTS_READ, *_CAMPAIGNS_READ, *_MEDIATION_READ,
+                  "cases.view_deadlinepolicy", "core.view_calendarday",
                   "core.view_workschedule"),
     Role.ADMINISTRATOR: (
         *_READ_MAP,
@@ -53,6 +61,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_ENTERPRISE_READ,
         *_PROJECTS_READ,
         *_CAMPAIGNS_READ,
+        *_MEDIATION_READ,
+        "mediation.add_timelimit", "mediation.change_timelimit",
         "campaigns.view_campaignfield", "campaigns.add_campaignfield", "campaigns.change_campaignfield",
         "projects.view_colourrule", "projects.change_colourrule",
         "enterprise.view_financialinstitution", "enterprise.add_financialinstitution",
@@ -78,7 +88,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "people.view_grant", "people.add_grant", "people.change_grant", "people.delete_grant",
     ),
     Role.AUDITOR: ("core.view_auditrecord",),
-    Role.MEDIATOR: ("grids.view_division", "grids.view_grid", "people.view_department"),
+    Role.MEDIATOR: ("grids.view_division", "grids.view_grid", "people.view_department", *_MEDIATION_READ),
     Role.FINANCE_COUNSELLOR: ("people.view_department", *_ENTERPRISE_READ),
     Role.ENTERPRISE: ("cases.view_category",),
 }  # fmt: skip

@@ -11,7 +11,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.cases.choices import CaseStatus, Channel, DemandKind, Satisfaction, SuperviseLevel, Urgency
+from yiwang.cases.choices import (
+    INTAKE_CHANNELS,
+    CaseStatus,
+    Channel,
+    DemandKind,
+    Satisfaction,
+    SuperviseLevel,
+    Urgency,
+)
 from yiwang.cases.errors import CaseError, InvalidCaseInput
 from yiwang.cases.models import Category
 from yiwang.core.calendar import TimeUnit
@@ -188,7 +196,7 @@ class IntakeForm(forms.Form):
     that submitting twice (a double click, a retried POST) registers one case."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    channel = forms.ChoiceField(label=_("来源渠道"), choices=Channel.choices, initial=Channel.HOTLINE_12345)
+    channel = forms.ChoiceField(label=_("来源渠道"), choices=INTAKE_CHANNELS, initial=Channel.HOTLINE_12345)
     title = forms.CharField(label=_("标题"), max_length=200)
     description = _text(_("诉求内容"), max_length=4000, rows=6)
     category = forms.ChoiceField(label=_("分类"), choices=())

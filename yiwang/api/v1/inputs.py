@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from yiwang.cases.choices import Channel, DemandKind, Satisfaction, Urgency
+from yiwang.cases.choices import INTAKE_CHANNELS, DemandKind, Satisfaction, Urgency
 from yiwang.cases.models.case import DESCRIPTION_MAX
 from yiwang.core.calendar import TimeUnit
 from yiwang.core.coords import CRS
@@ -38,7 +38,7 @@ class ReasonInput(ActionInput):
 
 
 class CreateCaseInput(serializers.Serializer[Any]):
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS)
     category = serializers.CharField(max_length=32, help_text="分类代码")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=DESCRIPTION_MAX)

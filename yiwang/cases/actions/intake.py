@@ -43,7 +43,13 @@ from yiwang.cases.models.case import DESCRIPTION_MAX
 from yiwang.cases.numbers import next_case_number
 from yiwang.core.coords import CRS
 from yiwang.core.pii import lookup_hash
-from yiwang.people.models import User
+from yiwang.people.models import Role, User
+
+# Channels registered by their own roles instead of the ``register`` transition's: a dispute
+# (矛盾纠纷) is registered by mediators, and the hotline never registers into it (issue 9).
+CHANNEL_INTAKE_ROLES: dict[str, frozenset[str]] = {
+    Channel.MEDIATION: frozenset({Role.MEDIATOR, Role.ADMINISTRATOR}),
+}
 
 
 # --- intake -----------------------------------------------------------------------------------------
@@ -155,6 +161,11 @@ def _intake(transition: str, kind: EventKind, *, actor: User | None, **f: Any) -
     if actor is None:
         if channel not in PUBLIC_CHANNELS or transition != "register":
             raise ActionForbidden("该渠道需要登录后登记", "this channel needs a signed-in staff actor")
+    elif channel in CHANNEL_INTAKE_ROLES and transition == "register":
+        if not CHANNEL_INTAKE_ROLES[channel] & _roles(actor):
+            raise ActionForbidden(
+                "您的角色无权在该渠道登记", "your role may not register cases on this channel"
+            )
     else:
         workflow.check(transition, workflow.NEW, _roles(actor))
     key = _text(
