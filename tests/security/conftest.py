@@ -33,3 +33,34 @@ def forced_change(settings: Any) -> None:
         at = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
         middleware.insert(at, "yiwang.core.security.middleware.MustChangePasswordMiddleware")
         settings.MIDDLEWARE = middleware
+
+
+OTP_INSTALLED = "django_otp.plugins.otp_totp" in django_settings.INSTALLED_APPS
+
+requires_otp = pytest.mark.skipif(
+    not OTP_INSTALLED,
+    reason="django-otp is enabled by the settings patch; run with --ds=tests.security.otp_settings",
+)
+
+
+@pytest.fixture
+def staff(world: Any) -> Any:
+    from tests.security.personas import build_staff
+
+    return build_staff(world)
+
+
+@pytest.fixture
+def otp_on(settings: Any) -> None:
+    """The second factor required by policy, its middleware and pages wired as the patch does."""
+    from tests.security.personas import insert_middleware
+
+    settings.ROOT_URLCONF = "tests.security.otp_urls"
+    settings.LOGIN_URL = "web:login"
+    settings.LOGIN_REDIRECT_URL = "web:home"
+    settings.YIWANG_OTP_REQUIRED = True
+    insert_middleware(
+        settings,
+        "yiwang.core.security.otp.OTPRequiredMiddleware",
+        after="django.contrib.auth.middleware.AuthenticationMiddleware",
+    )

@@ -1,7 +1,7 @@
 """Test URLconf: the project's URLs plus the security routes the lead wires into web/api (the
 patches in the report), under names of their own so these tests pass before and after."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -27,5 +27,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="v1:schema")),
         name="security_test_redoc",
     ),
+    path("security/", include("yiwang.core.security.urls")),
     *project_urlpatterns,
 ]

@@ -188,7 +188,9 @@ def _title(description: str, category: Category) -> str:
 
 
 @transaction.atomic
-def submit_service_request(*, key: ApiKey, data: ServiceRequestInput) -> tuple[Case, Open311Submission]:
+def submit_service_request(
+    *, key: ApiKey, data: ServiceRequestInput, idempotency_key: str = ""
+) -> tuple[Case, Open311Submission]:
     """Register a case from an Open311 POST (channel ``open311``, no staff actor) and keep the
     Open311-only fields with a fresh token.
 
@@ -218,7 +220,13 @@ def submit_service_request(*, key: ApiKey, data: ServiceRequestInput) -> tuple[C
         attributes=answers,
         attachments=data.attachments,
         note=f"Open311 · {key.prefix}",
+        # A client retrying after a timeout sends the same Idempotency-Key: the same case comes
+        # back. Keys are namespaced by API key, so two clients cannot collide.
+        idempotency_key=f"open311:{key.prefix}:{idempotency_key}" if idempotency_key else None,
     )
+    existing = Open311Submission.objects.filter(case=case).first()
+    if existing is not None:
+        return case, existing
     submission = Open311Submission.objects.create(
         case=case,
         api_key=key,

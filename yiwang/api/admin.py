@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from yiwang.api.actions import ApiKeyError, create_api_key, revoke_api_key, update_api_key
 from yiwang.api.models import ApiKey, ApiKeyUse, Open311Submission
@@ -83,7 +84,7 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
                 messages.error(request, str(exc))
                 return
             done += 1
-        messages.success(request, _("已吊销 %(n)d 个密钥") % {"n": done})
+        messages.success(request, ngettext("已吊销 %(n)d 个密钥", "已吊销 %(n)d 个密钥", done) % {"n": done})
 
 
 @admin.register(ApiKeyUse)

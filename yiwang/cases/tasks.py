@@ -30,3 +30,16 @@ def enqueue_notification(event_id: int) -> None:
         notify_case_event.enqueue(event_id)
     except Exception:
         logger.exception("could not enqueue the notification of case event %s", event_id)
+
+
+@task
+def scan_sla_breaches() -> int:
+    """Record every overdue clock (the periodic job ``sla_scan`` of :mod:`yiwang.core.jobs.registry`).
+
+    Safe to run twice or to rerun after a crash half-way: each breach is claimed by a conditional
+    UPDATE in the transaction that writes its event (:func:`yiwang.cases.sla.scan_breaches`)."""
+    from django.utils import timezone
+
+    from yiwang.cases.sla import scan_breaches
+
+    return scan_breaches(timezone.now())

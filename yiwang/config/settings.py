@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.config.env import env_bool, env_choice, env_int, env_list, env_str, persistent_secret
+from yiwang.core.jobs.config import BACKENDS, caches_setting, extra_apps, tasks_setting
 from yiwang.core.security.headers import csp_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "yiwang.core",
     "yiwang.grids",
     "yiwang.people",
@@ -69,17 +72,25 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuse an oversized body before anything reads it (413).
+    "yiwang.core.security.limits.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "yiwang.core.security.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Sign-in attempts per client address (any account, success or failure), before any session work.
+    "yiwang.core.security.limits.LoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor first, then the forced password change.
+    "yiwang.core.security.otp.OTPRequiredMiddleware",
     "yiwang.core.security.middleware.MustChangePasswordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A locked database → 503 + Retry-After, a full disk → 507 (the action already rolled back).
+    "yiwang.core.security.faults.FaultMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the lockout flag set during authentication by the view.
     "axes.middleware.AxesMiddleware",
@@ -176,16 +187,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 YIWANG_ATTACHMENT_MAX_BYTES = env_int("YIWANG_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # --- Background work ------------------------------------------------------------------------
-TASKS_BACKEND = env_choice("TASKS_BACKEND", "database", ("database", "immediate", "dummy"))
-TASKS = {
-    "default": {
-        "BACKEND": {
-            "database": "django_tasks_db.DatabaseBackend",
-            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
-            "dummy": "django.tasks.backends.dummy.DummyBackend",
-        }[TASKS_BACKEND],
-    }
-}
+# The task queue: ``database`` (embedded default, a table), ``redis`` (scale-out, needs REDIS_URL),
+# ``immediate``/``dummy`` (tests). TASKS_BACKEND is the older name of the variable.
+TASKS_BACKEND = env_choice("YIWANG_TASKS_BACKEND", env_str("TASKS_BACKEND", "database"), BACKENDS)
+REDIS_URL = env_str("REDIS_URL", "")
+TASKS = tasks_setting(TASKS_BACKEND, REDIS_URL)
+INSTALLED_APPS += extra_apps(TASKS_BACKEND)
+# With Redis the cache (rate limits, throttles) is shared by every process; else per process.
+CACHES = caches_setting(REDIS_URL)
+# Periodic jobs (yiwang/core/jobs/registry.py) not to schedule, comma-separated names.
+YIWANG_JOBS_DISABLED = env_list("YIWANG_JOBS_DISABLED", [])
+# The nightly ``backup`` job writes here (off when empty) and keeps the newest N archives.
+YIWANG_BACKUP_DIR = env_str("YIWANG_BACKUP_DIR", "")
+YIWANG_BACKUP_KEEP = env_int("YIWANG_BACKUP_KEEP", 14, minimum=1)
 
 # --- APIs -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -260,6 +274,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "yiwang.core.security.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "yiwang.core.security.lockout.lockout_response"
 AXES_VERBOSE = False
+# Second factor (TOTP, django-otp): required of administrators, security administrators, auditors and
+# holders of core.view_full_pii when on; anyone may enrol. Off by default outside production.
+YIWANG_OTP_REQUIRED = env_bool("YIWANG_OTP_REQUIRED", PRODUCTION)
+OTP_TOTP_ISSUER = "一网统管"
+# Abuse limits (yiwang.core.security.limits, yiwang.api.open311.ratelimit); counters in CACHES.
+# (The test suite signs in from one address hundreds of times a minute: no sign-in or Open311
+# address limit there unless a test sets one.)
+YIWANG_LOGIN_RATE = (
+    env_int("YIWANG_LOGIN_RATE_ATTEMPTS", 20 if MODE != "test" else 1_000_000, minimum=1),
+    60,
+)
+YIWANG_MAX_REQUEST_BYTES = env_int("YIWANG_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
+YIWANG_OPEN311_ADDRESS_RATE = env_int("YIWANG_OPEN311_ADDRESS_RATE", 120 if MODE != "test" else 0, minimum=0)
+# Audit log retention (等保: ≥ 6 months); `yiwang audit purge` never deletes younger records.
+YIWANG_AUDIT_RETENTION_DAYS = env_int("YIWANG_AUDIT_RETENTION_DAYS", 180, minimum=180)
 
 # --- Yiwang ---------------------------------------------------------------------------------
 # An optional basemap tile URL template (e.g. the intranet's own 天地图 mirror). Empty: no tiles,

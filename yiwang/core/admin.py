@@ -11,12 +11,11 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.calendar import invalidate_calendar
 from yiwang.core.models import CalendarDay, CalendarSource, WorkSchedule
-
-WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -57,7 +56,8 @@ class CalendarDayAdmin(InvalidatesCalendar):
 
     @admin.display(description=_("星期"))
     def weekday(self, obj: CalendarDay) -> str:
-        return "周" + WEEKDAYS[obj.date.weekday()]
+        # Django's own catalogue names the day in the active language (星期一 / Monday).
+        return date_format(obj.date, "l")
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
         # An administrator's word is final: an edited row is manual, so a reseed never reverts it.

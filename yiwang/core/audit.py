@@ -175,10 +175,23 @@ def _iter_chain(batch: int = 2000) -> Iterator[AuditRecord]:
     return AuditRecord.objects.order_by("seq").iterator(chunk_size=batch)
 
 
+PURGE = "audit.purge"
+
+
+def chain_start() -> tuple[int, str]:
+    """Where the stored chain begins: sequence 1 after the genesis hash, or — once records older
+    than the retention period were purged — right after the checkpoint the last ``audit.purge``
+    record carries (that record is itself chained, so a forged checkpoint breaks the chain)."""
+    mark = AuditRecord.objects.filter(action=PURGE).order_by("-seq").values_list("data", flat=True).first()
+    if isinstance(mark, dict) and "through_seq" in mark:
+        return int(mark["through_seq"]) + 1, str(mark.get("through_hash") or GENESIS_HASH)
+    return 1, GENESIS_HASH
+
+
 def verify_chain() -> list[ChainProblem]:
     """Re-compute every hash and link; an empty list means the log is intact."""
     problems: list[ChainProblem] = []
-    expected_prev, expected_seq = GENESIS_HASH, 1
+    expected_seq, expected_prev = chain_start()
     last: AuditRecord | None = None
     for entry in _iter_chain():
         if entry.seq != expected_seq:

@@ -136,4 +136,5 @@ class WorkSchedule(TimeStampedModel):
 
 
 from yiwang.core.models_audit import AuditChainHead, AuditRecord  # noqa: E402,F401
+from yiwang.core.models_jobs import ScheduledJob  # noqa: E402,F401
 from yiwang.core.models_security import PasswordHistory  # noqa: E402,F401

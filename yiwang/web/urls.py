@@ -15,6 +15,7 @@ urlpatterns = [
         PasswordChangeView.as_view(template_name="web/password_change.html"),
         name="password_change",
     ),
+    path("security/", include("yiwang.core.security.urls")),  # web:security:otp_enrol / otp_verify
     path("map/", mapview.map_page, name="map"),
     path("map/data.json", mapview.map_data, name="map_data"),
     path("map/grids/<str:code>/", mapview.map_grid, name="map_grid"),

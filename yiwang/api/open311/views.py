@@ -278,7 +278,18 @@ def _refuse_inactive_or_busy(key: ApiKey) -> None:
         )
 
 
+def _refuse_busy_address(request: HttpRequest) -> None:
+    verdict = ratelimit.hit_address(client_ip(request))
+    if not verdict.allowed:
+        raise Open311Error(
+            429,
+            f"提交过于频繁：每个地址每小时最多 {verdict.limit} 次，请 {verdict.retry_after} 秒后再试",
+            f"too many requests from this address: {verdict.limit} an hour; retry in {verdict.retry_after} s",
+        )
+
+
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
+    _refuse_busy_address(request)
     data = form_data(request)
     check_jurisdiction(data, request.GET)
     key = _authenticate(request, data)
@@ -304,7 +315,14 @@ def _create(request: HttpRequest, fmt: str, key: ApiKey, data: MultiValueDict[st
     files: MultiValueDict[str, Any] = (
         request.FILES if request.content_type == "multipart/form-data" else MultiValueDict()
     )
-    case, submission = submit_service_request(key=key, data=service_request_input(data, files))
+    idempotency_key = request.headers.get("Idempotency-Key", "").strip()
+    if idempotency_key:
+        url_safe_id(idempotency_key[:41], "Idempotency-Key", "Idempotency-Key")
+        if len(idempotency_key) > 40:
+            raise bad("Idempotency-Key 不能超过 40 个字符", "Idempotency-Key must be at most 40 characters")
+    case, submission = submit_service_request(
+        key=key, data=service_request_input(data, files), idempotency_key=idempotency_key
+    )
     notice = f"已受理，请凭编号 {case.number} 查询办理进度 / received; follow it with number {case.number}"
     body = [
         {

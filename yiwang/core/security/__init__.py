@@ -6,6 +6,12 @@
 - :mod:`.headers`: the Content-Security-Policy and Permissions-Policy values (importable from settings).
 - :mod:`.middleware`: forced password change, Permissions-Policy header.
 - :mod:`.checks`: the project's additions to ``check --deploy``.
+- :mod:`.otp`, :mod:`.otp_views`, :mod:`.urls`: the TOTP second factor (django-otp) and its pages.
+- :mod:`.separation`, :mod:`.admin_actions`: 三员分立 (who reads the audit log, who grants which
+  role, the security administrator's account actions) and the audit of permission changes.
+- :mod:`.audit_export`, :mod:`.audit_retention`: audit export formats, retention purge with checkpoint.
+- :mod:`.limits`, :mod:`.faults`: sign-in rate and body size limits; 503/507 for a busy database or
+  a full disk.
 
 This package is imported from settings (``headers``) and must not import models at module level.
 """

@@ -1,14 +1,14 @@
-"""``yiwang audit verify`` and ``yiwang audit export --since DATE FILE.csv``.
+"""``yiwang audit verify | export | purge``.
 
 ``verify`` re-computes the audit hash chain and exits 1, naming each broken record, if anything was
-changed, removed or inserted. ``export`` writes records to CSV (UTF-8 with BOM, so spreadsheet
-programs read the Chinese text) and logs the export itself as an ``export`` audit record.
+changed, removed or inserted. ``export --from DATE [--to DATE] [--format csv|jsonl] [FILE]`` writes
+records (CSV in UTF-8 with BOM, so spreadsheet programs read the Chinese text; or JSON Lines) and
+logs the export itself. ``purge --before DATE [--archive FILE]`` deletes records older than the
+retention period (at least 180 days), keeping a checkpoint so the rest of the chain still verifies.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -18,24 +18,10 @@ from django.utils import timezone
 
 from yiwang.core import audit
 from yiwang.core.models_audit import AuditAction, AuditRecord
+from yiwang.core.security import audit_export
+from yiwang.core.security.audit_retention import RetentionError, purge
 
-COLUMNS = (
-    "seq",
-    "at",
-    "actor_name",
-    "action",
-    "object_type",
-    "object_id",
-    "field",
-    "reason",
-    "ip",
-    "success",
-    "data",
-    "prev_hash",
-    "hash",
-)
-# A cell starting with one of these is a formula to a spreadsheet program (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = audit_export.COLUMNS
 
 
 def _parse_day(text: str, option: str) -> datetime:
@@ -48,34 +34,48 @@ def _parse_day(text: str, option: str) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _cell(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _row(entry: AuditRecord) -> list[str]:
-    at = timezone.localtime(entry.at).isoformat(timespec="seconds")
-    return [at if name == "at" else _cell(getattr(entry, name)) for name in COLUMNS]
+def _output_path(file: str) -> Path:
+    path = Path(file)
+    if not path.parent.exists():
+        raise CommandError(f"目录不存在 / directory does not exist: {path.parent}")
+    return path
 
 
 class Command(BaseCommand):
-    help = "审计日志：校验哈希链（verify）或导出 CSV（export） / audit log: verify the chain or export CSV"
+    help = (
+        "审计日志：校验哈希链（verify）、导出（export）、清理过期记录（purge） / audit log: verify the chain, "
+        "export records, purge records past retention"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         sub.add_parser(
             "verify", help="校验哈希链，损坏时退出码为 1 / verify the hash chain (exit 1 if broken)"
         )
-        export = sub.add_parser("export", help="导出审计记录为 CSV / export records to CSV")
-        export.add_argument("--since", required=True, help="起始日期（含） YYYY-MM-DD")
-        export.add_argument("--until", help="截止日期（不含） YYYY-MM-DD")
-        export.add_argument("file", help="输出 CSV 文件路径，- 表示标准输出")
+        export = sub.add_parser("export", help="导出审计记录 / export records (CSV or JSON Lines)")
+        export.add_argument(
+            "--from", "--since", dest="since", required=True, help="起始日期（含） YYYY-MM-DD"
+        )
+        export.add_argument("--to", "--until", dest="until", help="截止日期（不含） YYYY-MM-DD")
+        export.add_argument(
+            "--format", choices=audit_export.FORMATS, default="csv", help="csv（默认）或 jsonl"
+        )
+        export.add_argument("file", nargs="?", default="-", help="输出文件路径，- 或省略表示标准输出")
+        purge_cmd = sub.add_parser(
+            "purge", help="清理超过保留期的记录 / purge records past the retention period"
+        )
+        purge_cmd.add_argument(
+            "--before", required=True, help="删除此日期之前的记录 YYYY-MM-DD（至少 180 天前）"
+        )
+        purge_cmd.add_argument("--archive", help="先将被删记录写入此 JSON Lines 文件 / archive them first")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
             self.verify()
+        elif options["subcommand"] == "purge":
+            self.purge(options["before"], options.get("archive"))
         else:
-            self.export(options["since"], options.get("until"), options["file"])
+            self.export(options["since"], options.get("until"), options["file"], options["format"])
 
     def verify(self) -> None:
         problems = audit.verify_chain()
@@ -91,34 +91,47 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"OK: {total} 条审计记录，哈希链完整 / {total} records, chain intact")
         )
 
-    def export(self, since_text: str, until_text: str | None, file: str) -> None:
-        since = _parse_day(since_text, "--since")
-        until = _parse_day(until_text, "--until") if until_text else None
+    def export(self, since_text: str, until_text: str | None, file: str, fmt: str = "csv") -> None:
+        since = _parse_day(since_text, "--from")
+        until = _parse_day(until_text, "--to") if until_text else None
         if until is not None and until <= since:
-            raise CommandError("--until 须晚于 --since / --until must be after --since")
-        rows = audit.records_since(since, until)
-        count = 0
+            raise CommandError("--to 须晚于 --from / --to must be after --from")
+        rows = audit.records_since(since, until).iterator(chunk_size=2000)
         if file == "-":
-            count = self._write(rows, self.stdout)
+            count = audit_export.write(rows, self.stdout, fmt)
         else:
-            path = Path(file)
-            if not path.parent.exists():
-                raise CommandError(f"目录不存在 / directory does not exist: {path.parent}")
-            with path.open("w", encoding="utf-8-sig", newline="") as handle:
-                count = self._write(rows, handle)
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with _output_path(file).open("w", encoding=encoding, newline="") as handle:
+                count = audit_export.write(rows, handle, fmt)
         audit.record(
             AuditAction.EXPORT,
             actor=None,
             actor_name="cli",
-            data={"what": "audit", "since": since_text, "until": until_text or "", "rows": count},
+            data={
+                "what": "audit",
+                "since": since_text,
+                "until": until_text or "",
+                "rows": count,
+                "format": fmt,
+            },
         )
         self.stderr.write(f"exported {count} records")
 
-    def _write(self, rows: Any, handle: Any) -> int:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        count = 0
-        for entry in rows.iterator(chunk_size=2000):
-            writer.writerow(_row(entry))
-            count += 1
-        return count
+    def purge(self, before_text: str, archive: str | None) -> None:
+        before = _parse_day(before_text, "--before")
+        try:
+            if archive:
+                with _output_path(archive).open("x", encoding="utf-8") as handle:
+                    result = purge(before, archive=handle)
+            else:
+                result = purge(before)
+        except RetentionError as exc:
+            raise CommandError(str(exc)) from exc
+        except FileExistsError as exc:
+            raise CommandError(f"归档文件已存在 / archive file exists: {archive}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已清理 {result.deleted} 条（至 #{result.through_seq}） / purged {result.deleted} records "
+                f"through #{result.through_seq}"
+            )
+        )

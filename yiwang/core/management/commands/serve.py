@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the task worker and the scheduler"
+        )
         parser.add_argument(
             "--demo", action="store_true", help="load the demo district if the database is empty"
         )
@@ -31,10 +33,11 @@ class Command(BaseCommand):
             call_command("demo", if_empty=True)
         call_command("collectstatic", interactive=False, verbosity=0)
         children: list[subprocess.Popen[bytes]] = []
-        if not options["no_worker"] and settings.TASKS_BACKEND == "database":
-            children.append(
-                subprocess.Popen([sys.executable, "-m", "yiwang.cli", "db_worker", "--no-reload"])
-            )
+        if not options["no_worker"] and settings.TASKS_BACKEND in ("database", "redis"):
+            # A worker and the periodic-job scheduler (yiwang.core.jobs): safe beside the ones of
+            # other app servers, each slot is queued once.
+            for action in ("worker", "scheduler"):
+                children.append(subprocess.Popen([sys.executable, "-m", "yiwang.cli", "jobs", action]))
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(f"Yiwang 已启动 / running at http://{bind}/  (Ctrl+C 停止 / to stop)")

@@ -1,0 +1,42 @@
+"""Which task backend and cache a deployment gets from YIWANG_TASKS_BACKEND and REDIS_URL."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from yiwang.core.jobs.config import caches_setting, extra_apps, tasks_setting
+
+
+def test_database_backend_is_the_embedded_default_without_redis() -> None:
+    assert tasks_setting("database")["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert caches_setting("")["default"]["BACKEND"].endswith("LocMemCache")
+    assert extra_apps("database") == []
+
+
+def test_redis_backend_uses_the_redis_url_and_its_app() -> None:
+    config = tasks_setting("redis", "redis://cache:6379/2")["default"]
+    assert config["BACKEND"] == "django_tasks_redis.RedisTaskBackend"
+    assert config["OPTIONS"]["REDIS_URL"] == "redis://cache:6379/2"
+    assert extra_apps("redis") == ["django_tasks_redis"]
+
+
+def test_redis_url_makes_the_cache_shared_between_processes() -> None:
+    cache = caches_setting("redis://cache:6379/1")["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache:6379/1"
+
+
+def test_redis_backend_without_url_is_refused_clearly() -> None:
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        tasks_setting("redis", "")
+
+
+def test_unknown_backend_is_refused_with_the_choices() -> None:
+    with pytest.raises(ImproperlyConfigured, match="database, redis"):
+        tasks_setting("celery")
+
+
+@pytest.mark.parametrize("name", ["immediate", "dummy"])
+def test_test_backends_stay_available(name: str) -> None:
+    assert name in tasks_setting(name)["default"]["BACKEND"]
