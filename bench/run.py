@@ -48,6 +48,7 @@ SUITE: tuple[Bench, ...] = (
     Bench("intake", "intake.py", ("10000", "--samples", "200"), ("100000", "1000000")),
     Bench("analytics", "analytics.py", ("5000", "--repeats", "3"), ("35000",)),
     Bench("import", "import.py", ("20000",), ("100000",), write_flag=""),  # prints only
+    Bench("web", "web.py", ("--days", "10", "--repeats", "2"), ("--days", "60", "--repeats", "5")),
     Bench("api", "api.py", ("--cases", "50000", "--rounds", "1"), ("--cases", "1000000")),
     Bench("classify", "classify.py", (_messages("attachment2_full_labels_reconstructed.csv"), "--folds", "2",
           "--repeats", "1", "--scale", "20000", "--no-reference"),

@@ -16,7 +16,7 @@ plays four kinds of users at once, each in a loop without think time:
 Reported per request kind: count, throughput, p50/p95, error rate (5xx, connection failures and
 unexpected 4xx); and *lost requests*: cases found in the database with the run's marker minus the
 201 answers the operators received — must be 0 (no case created without an answer the client saw
-could only come from a timeout; none is acceptable silently). Prints Markdown rows for RESULTS.md.
+could only come from a timeout; none is acceptable silently). Prints Markdown rows for the "Load" section of BENCHMARKS.md.
 """
 
 from __future__ import annotations

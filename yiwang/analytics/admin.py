@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from yiwang.analytics.metrics import weight_sum
 from yiwang.analytics.models import (
@@ -30,7 +31,7 @@ class MetricSettingsAdmin(admin.ModelAdmin[Any]):
     def save_model(self, request: HttpRequest, obj: MetricSettings, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if weight_sum(obj) != 1:
-            messages.warning(request, f"三率权重之和为 {weight_sum(obj)}，应为 1")
+            messages.warning(request, _("三率权重之和为 %(sum)s，应为 1") % {"sum": weight_sum(obj)})
 
 
 @admin.register(DailyRollup)

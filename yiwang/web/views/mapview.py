@@ -1,29 +1,73 @@
-"""一图总揽: the district map. Streets and grids coloured by open cases, live cases with overdue
-ones in red, a panel per grid. No basemap unless ``YIWANG_TILE_URL`` is set: the boundaries are
-the map (an isolated intranet has no tile server by default)."""
+"""一图总揽: the district map. Streets and grids coloured by open cases or by any metric of the
+rollups, live cases with overdue ones in red, a case-density heat layer, hotspots, grid staff on
+duty, the registered overlays (yiwang/web/map_layers.py) and a panel per grid. No basemap unless
+``YIWANG_TILE_URL`` is set: the boundaries are the map (an isolated intranet has no tile server).
+
+One endpoint, ``map/data.json``; ``?layer=`` picks what it answers (the base geometry by default,
+``metric``, ``heat``, ``hotspots`` or ``duty``), so the heavy geometry is fetched once and the
+light layers on demand. Responses are gzipped here when the client accepts it (no middleware)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
+import json
+import math
+import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, F, Q
+from django.db.models.functions import Floor
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from yiwang.cases.choices import OPEN_STATUSES, Satisfaction
+from yiwang.analytics import queries
+from yiwang.analytics.metrics import Row, three_rates
+from yiwang.analytics.models import MetricSettings
+from yiwang.cases.choices import OPEN_STATUSES
 from yiwang.cases.models import Case
+from yiwang.core.calendar import get_calendar
+from yiwang.core.pii import mask_phone
 from yiwang.core.scoping import get_object_or_404_in_scope
+from yiwang.dispatch.hotspots import hotspots_for_cases
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
 from yiwang.party.queries import party_panel
 from yiwang.registry.queries import grid_counts
 from yiwang.registry.scope import read_q
 from yiwang.web.access import page_view
+from yiwang.web.map_layers import visible_overlays
+from yiwang.web.periods import Period, labels, parse_period
 
 # Live cases drawn as points; beyond this the newest are drawn (the counts stay exact).
 MAX_POINTS = 3000
 DIGITS = 5  # ~1 m: enough for a district map, and it halves the payload
+HEAT_STEP = 0.005  # degrees: cells of about 450 m × 550 m at 36° N
+HOTSPOT_DAYS = 30
+HOTSPOT_LIMIT = 5000  # cases read by the hotspot miner (the newest of the period)
+# Mining thousands of cases takes seconds (bench/RESULTS-web.md): the answer is kept per user and
+# period for a few minutes; a hotspot is a trend over days, not a live signal.
+HOTSPOT_CACHE_SECONDS = 600
+GZIP_MIN = 1024
+
+# key → (label, unit, higher is better). "open" and "late" are the live state of open cases (the
+# partial index over open statuses); the others are rollup sums over the selected period.
+METRICS: dict[str, tuple[Any, str, bool]] = {
+    "open": (gettext_lazy("在办案件"), "", False),
+    "late": (gettext_lazy("超时在办"), "", False),
+    "new": (gettext_lazy("期内新增"), "", False),
+    "overdue": (gettext_lazy("期内超时"), "", False),
+    "response": (gettext_lazy("响应率"), "%", True),
+    "solve": (gettext_lazy("解决率"), "%", True),
+    "satisfaction": (gettext_lazy("满意率"), "%", True),
+    "score": (gettext_lazy("综合成绩"), "", True),
+}
 
 
 def _round(geometry: Any) -> Any:
@@ -40,17 +84,63 @@ def _late_q(now: Any) -> Q:
     return Q(suspended_at__isnull=True) & (Q(accept_due_at__lt=now) | Q(resolve_due_at__lt=now))
 
 
+def json_response(request: HttpRequest, payload: Any) -> HttpResponse:
+    """Compact JSON, gzipped when the client accepts gzip and the body is worth it. Map data holds
+    no secret a compression oracle (BREACH) could reveal: only what the page displays anyway."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+    response = HttpResponse(body, content_type="application/json")
+    patch_vary_headers(response, ("Accept-Encoding",))
+    accepts = request.headers.get("Accept-Encoding", "")
+    if len(body) >= GZIP_MIN and re.search(r"\bgzip\b", accepts):
+        response.content = gzip.compress(body, compresslevel=6)
+        response["Content-Encoding"] = "gzip"
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def _open_cases(request: HttpRequest) -> Any:
+    return Case.objects.visible_to(request.user).filter(status__in=sorted(OPEN_STATUSES))
+
+
 @page_view("map")
 def map_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/map.html", {"tile_url": getattr(settings, "YIWANG_TILE_URL", "")})
+    context = {
+        "tile_url": getattr(settings, "YIWANG_TILE_URL", ""),
+        "metrics": [(key, str(label)) for key, (label, _u, _h) in METRICS.items()],
+        "periods": labels()[:3],
+        "overlays": visible_overlays(request.user),
+        "hotspot_days": HOTSPOT_DAYS,
+    }
+    return render(request, "web/map.html", context)
 
 
 @page_view("map")
-def map_data(request: HttpRequest) -> JsonResponse:
-    """Everything the map draws, in one response: streets and grids with their open and overdue
-    counts (one grouped query each over the user's visible open cases) and the live case points."""
+def map_data(request: HttpRequest) -> HttpResponse:
+    layer = request.GET.get("layer", "base")
+    builders = {
+        "base": base_layer,
+        "metric": metric_layer,
+        "heat": heat_layer,
+        "hotspots": hotspot_layer,
+        "duty": duty_layer,
+    }
+    builder = builders.get(layer)
+    if builder is None:
+        return _bad(request)
+    return json_response(request, builder(request))
+
+
+def _bad(request: HttpRequest) -> HttpResponse:
+    response = json_response(request, {"error": _("未知的图层 / unknown layer")})
+    response.status_code = 400
+    return response
+
+
+def base_layer(request: HttpRequest) -> dict[str, Any]:
+    """Streets and grids with their open and overdue counts (one grouped query each over the
+    user's visible open cases) and the live case points."""
     now = timezone.now()
-    open_cases = Case.objects.visible_to(request.user).filter(status__in=sorted(OPEN_STATUSES))
+    open_cases = _open_cases(request)
     counts = {"open": Count("id"), "late": Count("id", filter=_late_q(now))}
     by_grid: dict[int | None, dict[str, Any]] = {
         r["grid_id"]: dict(r) for r in open_cases.order_by().values("grid_id").annotate(**counts)
@@ -92,71 +182,233 @@ def map_data(request: HttpRequest) -> JsonResponse:
         .order_by("-created_at")
         .values_list("pk", "number", "title", "status", "lng", "lat", "late")[:MAX_POINTS]
     ]
-    return JsonResponse(
-        {
-            "streets": {
-                "type": "FeatureCollection",
-                "features": [feature(s.code, s.name, s.boundary, by_street.get(s.pk)) for s in streets],
-            },
-            "grids": {
-                "type": "FeatureCollection",
-                "features": [feature(g.code, g.name, g.boundary, by_grid.get(g.pk)) for g in grids],
-            },
-            "cases": points,
-            "total_open": sum(r["open"] for r in by_grid.values()),
-        }
+    return {
+        "streets": {
+            "type": "FeatureCollection",
+            "features": [feature(s.code, s.name, s.boundary, by_street.get(s.pk)) for s in streets],
+        },
+        "grids": {
+            "type": "FeatureCollection",
+            "features": [feature(g.code, g.name, g.boundary, by_grid.get(g.pk)) for g in grids],
+        },
+        "cases": points,
+        "total_open": sum(r["open"] for r in by_grid.values()),
+    }
+
+
+# --- metric colouring -------------------------------------------------------------------------------
+def _rollup_value(metric: str, row: Row) -> float | None:
+    if metric == "new":
+        return float(row.counts["registered"])
+    if metric == "overdue":
+        return float(row.counts["overdue"])
+    if metric == "score":
+        return None if row.score is None else round(row.score, 1)
+    rate = row.rates.get(metric)
+    return None if rate is None else round(100 * rate, 1)
+
+
+def _count_breaks(values: list[float]) -> list[float]:
+    """Four class limits for counts: quartiles and the 90th percentile of the non-zero values."""
+    positive = sorted(v for v in values if v > 0)
+    if not positive:
+        return [1, 2, 3, 4]
+    limits: list[float] = []
+    for q in (0.25, 0.5, 0.75, 0.9):
+        v = float(math.ceil(positive[min(len(positive) - 1, int(q * len(positive)))]))
+        limits.append(max(v, limits[-1] + 1 if limits else 1.0))
+    return limits
+
+
+def metric_values(user: Any, metric: str, period: Period) -> dict[str, dict[str, float | None]]:
+    """``{"streets": {code: value}, "grids": {code: value}}`` for one metric over the period,
+    limited to the user's visible streets and grids."""
+    street_codes = dict(
+        Division.objects.visible_to(user).filter(level=DivisionLevel.STREET).values_list("pk", "code")
     )
+    grid_codes = dict(Grid.objects.visible_to(user).values_list("pk", "code"))
+    if metric in ("open", "late"):
+        now = timezone.now()
+        cases = Case.objects.visible_to(user).filter(status__in=sorted(OPEN_STATUSES)).order_by()
+        count = Count("id") if metric == "open" else Count("id", filter=_late_q(now))
+        per_street = dict(cases.values_list("street_id").annotate(n=count))
+        per_grid = dict(cases.values_list("grid_id").annotate(n=count))
+        return {
+            "streets": {code: float(per_street.get(pk, 0)) for pk, code in street_codes.items()},
+            "grids": {code: float(per_grid.get(pk, 0)) for pk, code in grid_codes.items()},
+        }
+    out: dict[str, dict[str, float | None]] = {}
+    for key, group_by, codes in (("streets", "street", street_codes), ("grids", "grid", grid_codes)):
+        rows = {
+            r.id: r
+            for r in three_rates(start=period.start, end=period.end, group_by=group_by, user=user)  # type: ignore[arg-type]
+            if r.id is not None
+        }
+        zero = 0.0 if metric in ("new", "overdue") else None
+        out[key] = {
+            code: (_rollup_value(metric, rows[pk]) if pk in rows else zero) for pk, code in codes.items()
+        }
+    return out
 
 
-def rate_counts() -> dict[str, Any]:
-    """The counts behind 三率, for ``aggregate`` or a grouped ``annotate``."""
+def metric_layer(request: HttpRequest) -> dict[str, Any]:
+    metric = request.GET.get("metric", "open")
+    if metric not in METRICS:
+        metric = "open"
+    label, unit, higher_is_better = METRICS[metric]
+    period = parse_period(request.GET)
+    values = metric_values(request.user, metric, period)
+    if unit == "%" or metric == "score":
+        cfg = MetricSettings.current()
+        breaks = [float(cfg.grade_d), float(cfg.grade_c), float(cfg.grade_b), float(cfg.grade_a)]
+    else:
+        breaks = _count_breaks([v for v in values["grids"].values() if v is not None])
     return {
-        "n_signed": Count("id", filter=Q(signed_at__isnull=False)),
-        "n_on_time": Count("id", filter=Q(signed_at__isnull=False, accept_breached_at__isnull=True)),
-        "n_contacted": Count("id", filter=Q(contacted=True)),
-        "n_solved": Count("id", filter=Q(contacted=True, solved=True)),
-        "n_rated": Count("id", filter=~Q(satisfaction="")),
-        "n_satisfied": Count(
-            "id", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED])
-        ),
+        "metric": metric,
+        "label": str(label),
+        "unit": unit,
+        "higher_is_better": higher_is_better,
+        "breaks": breaks,
+        "period": {"start": period.start, "end": period.end, "error": period.error},
+        **values,
     }
 
 
-def rates_from(agg: dict[str, Any]) -> dict[str, float | None]:
-    """三率 from the case table: 响应率 (signed within the acceptance limit), 解决率 (solved at
-    call-back) and 满意率 (satisfied or basically satisfied among rated), in percent."""
+# --- heat and hotspots ------------------------------------------------------------------------------
+def heat_cells(cases: Any, step: float = HEAT_STEP) -> list[list[float]]:
+    """Open cases binned into square cells of ``step`` degrees, grouped in the database:
+    ``[lng, lat, count]`` of each non-empty cell's centre."""
+    rows = (
+        cases.filter(lng__isnull=False, lat__isnull=False)
+        .order_by()
+        .annotate(
+            ix=Floor(F("lng") / step),
+            iy=Floor(F("lat") / step),
+        )
+        .values_list("ix", "iy")
+        .annotate(n=Count("id"))
+    )
+    return [
+        [round((ix + 0.5) * step, DIGITS), round((iy + 0.5) * step, DIGITS), n]
+        for ix, iy, n in rows
+        if ix is not None and iy is not None
+    ]
 
-    def share(a: int, b: int) -> float | None:
-        return round(100 * a / b, 1) if b else None
 
-    return {
-        "response": share(agg["n_on_time"], agg["n_signed"]),
-        "solved": share(agg["n_solved"], agg["n_contacted"]),
-        "satisfied": share(agg["n_satisfied"], agg["n_rated"]),
+def heat_layer(request: HttpRequest) -> dict[str, Any]:
+    cells = heat_cells(_open_cases(request))
+    return {"step": HEAT_STEP, "cells": cells, "max": max((c[2] for c in cells), default=0)}
+
+
+def _days(request: HttpRequest) -> int:
+    try:
+        return min(365, max(1, int(request.GET.get("days", HOTSPOT_DAYS))))
+    except ValueError:
+        return HOTSPOT_DAYS
+
+
+def hotspot_layer(request: HttpRequest) -> dict[str, Any]:
+    """热点 of the last N days (dispatch.hotspots over the user's visible cases): centre, count,
+    label. Hotspots without a position (no member has one) are not drawn."""
+    days = _days(request)
+    key = f"web:map:hotspots:{request.user.pk}:{days}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    spots = hotspots_for_cases(
+        Case.objects.visible_to(request.user),
+        start=now - dt.timedelta(days=days),
+        end=now,
+        top=20,
+        period_days=days,
+        limit=HOTSPOT_LIMIT,
+    )
+    answer = {
+        "days": days,
+        "hotspots": [
+            {
+                "rank": h.rank,
+                "label": h.place_or_group or h.description,
+                "description": h.description,
+                "count": len(h.message_ids),
+                "heat": round(h.heat, 2),
+                "x": round(h.center[0], DIGITS),
+                "y": round(h.center[1], DIGITS),
+            }
+            for h in spots
+            if h.center is not None
+        ],
     }
+    cache.set(key, answer, HOTSPOT_CACHE_SECONDS)
+    return answer
 
 
-def rates(cases: Any) -> dict[str, float | None]:
-    return rates_from(cases.aggregate(**rate_counts()))
+# --- grid staff on duty -----------------------------------------------------------------------------
+def on_duty(user: Any, day: dt.date | None = None) -> dict[str, Any]:
+    """Grid staff on duty. There is no duty roster: a person is on duty on ``day`` when they hold
+    an active GridStaff post and the day is a working day of the calendar (CalendarDay)."""
+    day = day or timezone.localdate()
+    workday = get_calendar().is_workday(day)
+    grids: dict[str, list[dict[str, str]]] = {}
+    if workday:
+        posts = (
+            GridStaff.objects.filter(grid__in=Grid.objects.visible_to(user), user__is_active=True)
+            .select_related("user", "grid")
+            .order_by("grid__code", "role", "user__username")
+        )
+        for post in posts:
+            grids.setdefault(post.grid.code, []).append(
+                {"name": str(post.user), "role": str(post.get_role_display())}
+            )
+    return {"date": day, "workday": workday, "grids": grids}
 
 
+def duty_layer(request: HttpRequest) -> dict[str, Any]:
+    return on_duty(request.user)
+
+
+# --- grid panel -------------------------------------------------------------------------------------
 def _may_read_registry(user: Any, grid: Grid) -> bool:
     return Grid.objects.filter(pk=grid.pk).filter(read_q(user, "")).exists()
 
 
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(100 * rate, 1)
+
+
 @page_view("map")
 def map_grid(request: HttpRequest, code: str) -> HttpResponse:
-    """The panel of one grid: staff, base counts, open cases, 三率."""
+    """The panel of one grid: staff (phones masked), base counts, open cases, 三率 of the period
+    from the rollups."""
     grid: Grid = get_object_or_404_in_scope(
         Grid.objects.visible_to(request.user).select_related("community"), code=code
     )
-    cases = Case.objects.visible_to(request.user).filter(grid=grid)
+    cases = Case.objects.visible_to(request.user).filter(grid=grid, status__in=sorted(OPEN_STATUSES))
+    period = parse_period(request.GET)
+    row = queries.overall(start=period.start, end=period.end, user=request.user, grid_id=grid.pk)
+    workday = get_calendar().is_workday(timezone.localdate())
+    staff = [
+        {
+            "name": str(s.user),
+            "role": s.get_role_display(),
+            "phone": mask_phone(s.user.phone) if s.user.phone else "",
+            "on_duty": workday and s.user.is_active,
+        }
+        for s in GridStaff.objects.filter(grid=grid).select_related("user").order_by("role", "user__username")
+    ]
     context = {
         "grid": grid,
-        "staff": GridStaff.objects.filter(grid=grid).select_related("user").order_by("role"),
-        "open_cases": cases.filter(status__in=sorted(OPEN_STATUSES)).order_by("-created_at")[:20],
-        "open_count": cases.filter(status__in=sorted(OPEN_STATUSES)).count(),
-        "rates": rates(cases),
+        "staff": staff,
+        "open_cases": cases.order_by("-created_at")[:20],
+        "open_count": cases.count(),
+        "period": period,
+        "rates": {
+            "response": _percent(row.rates["response"]),
+            "solved": _percent(row.rates["solve"]),
+            "satisfied": _percent(row.rates["satisfaction"]),
+            "score": None if row.score is None else round(row.score, 1),
+        },
         # The grid was fetched through the user's scope above, which is what these two expect; the
         # base data follows the registers' stricter read rule (a grid worker: own grids only).
         "base": grid_counts(grid, request.user) if _may_read_registry(request.user, grid) else None,

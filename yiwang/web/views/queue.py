@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from yiwang.cases import actions
@@ -114,7 +114,7 @@ def queue_dispatch(request: HttpRequest) -> HttpResponse:
             except CaseError as error:
                 messages.error(request, f"{case.number}: {error_text(error)}")
         if done:
-            messages.success(request, _("已派遣 %(n)d 件") % {"n": done})
+            messages.success(request, ngettext("已派遣 %(n)d 件", "已派遣 %(n)d 件", done) % {"n": done})
     return redirect(_back(request))
 
 

@@ -18,6 +18,7 @@ from yiwang.core.audit import client_ip, record
 from yiwang.core.models_audit import AuditAction
 from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.web.access import actor_of, page_view
+from yiwang.web.forms import error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -42,7 +43,7 @@ def reports(request: HttpRequest) -> HttpResponse:
                 actor=actor_of(request), kind=form.cleaned_data["kind"], day=form.cleaned_data["day"]
             )
         except CaseError as error:
-            form.add_error("day", error.zh)
+            form.add_error("day", error_text(error))
         else:
             messages.success(request, _("已提交：%(report)s，生成后可下载") % {"report": report})
             return redirect("web:reports")
