@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench bench-full openapi clean
+.PHONY: run test lint format bench bench-full openapi messages clean
 
 $(PY):
 	@py=$$(scripts/find-python) && "$$py" -m venv $(VENV)
@@ -44,6 +44,13 @@ openapi: $(DEV_STAMP)
 
 # The benchmark suite, quick sizes (minutes); `make bench-full` runs the sizes BENCHMARKS.md reports
 # and rewrites its sections.
+# The English catalogue: extract, (translate the new entries in the .po), compile, check. The
+# compiled .mo is committed: CI has no gettext tools.
+messages: $(DEV_STAMP)
+	YIWANG_MODE=test $(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
+	YIWANG_MODE=test $(PY) manage.py compilemessages -l en --ignore=.venv
+	scripts/translate-check
+
 bench: $(DEV_STAMP)
 	$(PY) bench/run.py
 

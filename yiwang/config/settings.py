@@ -242,6 +242,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "yiwang.cases.choices.Urgency",
         "TimeUnitEnum": "yiwang.core.calendar.TimeUnit",
+        "ChannelEnum": "yiwang.cases.choices.Channel",
+        "IntakeChannelEnum": "yiwang.cases.choices.INTAKE_CHANNELS",
+        "CaseStatusEnum": "yiwang.cases.choices.CaseStatus",
+        "ReportKindEnum": "yiwang.analytics.models.ReportKind",
+        "MeetingKindEnum": "yiwang.governance.deliberation.models.MeetingKind",
+        "EnterpriseDemandKindEnum": "yiwang.governance.enterprise.models.DemandKind",
+        "EnterpriseDemandStatusEnum": "yiwang.governance.enterprise.models.DemandStatus",
+        "CampaignTargetKindEnum": "yiwang.governance.campaigns.models.TargetKind",
     },
 }
 

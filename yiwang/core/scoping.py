@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 
@@ -106,8 +107,9 @@ def department_q(scope: Scope, *paths: str) -> Q:
 
 
 def get_object_or_404_in_scope(queryset: Any, **lookup: Any) -> Any:
-    """Fetch one row from an already scoped queryset; missing and forbidden look the same."""
+    """Fetch one row from an already scoped queryset; missing, forbidden and malformed ids (a path
+    segment ``abc`` where a number belongs) look the same: 404."""
     try:
         return queryset.get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404 from exc

@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.cases.models import Case
 from yiwang.dispatch.similarity import (
@@ -149,7 +150,7 @@ def _reasons(
     out = []
     if distance is not None:
         out.append(_("相距 %(m)d 米") % {"m": round(distance)})
-    out.append(_("相隔 %(d)d 天") % {"d": round(days)})
+    out.append(ngettext("相隔 %(d)d 天", "相隔 %(d)d 天", round(days)) % {"d": round(days)})
     if same_category:
         out.append(_("同一分类"))
     if c.shared_places:

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from yiwang.core.admin_base import ReadOnlyAdmin
 from yiwang.grids import actions
@@ -182,13 +183,21 @@ class GridAdmin(ScopedAdmin):
 @admin.action(description=_("重新计算网格-警格关联"))
 def relink_beats(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     count = actions.link_police_beats()
-    modeladmin.message_user(request, _("已生成 %(n)d 条关联") % {"n": count}, messages.SUCCESS)
+    modeladmin.message_user(
+        request,
+        ngettext("已生成 %(n)d 条关联", "已生成 %(n)d 条关联", count) % {"n": count},
+        messages.SUCCESS,
+    )
 
 
 @admin.action(description=_("重新计算专业网格映射"))
 def relink_external(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     count = actions.link_external_grids()
-    modeladmin.message_user(request, _("已生成 %(n)d 条关联") % {"n": count}, messages.SUCCESS)
+    modeladmin.message_user(
+        request,
+        ngettext("已生成 %(n)d 条关联", "已生成 %(n)d 条关联", count) % {"n": count},
+        messages.SUCCESS,
+    )
 
 
 class GridBeatLinkInline(admin.TabularInline[GridBeatLink, PoliceBeat]):

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, URLResolver, path
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -241,7 +241,7 @@ def _run(request: HttpRequest, topic: Topic, key: str, form: forms.Form, call: A
         return _render_topic(
             request, _topic_for(request, topic.pk), bound={key: form}, status=_status_of(error)
         )
-    messages.success(request, _t("已保存"))
+    messages.success(request, gettext("已保存"))
     return redirect("web:deliberation:topic", pk=topic.pk)
 
 
@@ -294,7 +294,7 @@ def topic_new(request: HttpRequest) -> HttpResponse:
         except CaseError as error:
             attach_error(form, error)
         else:
-            messages.success(request, _t("议题已登记"))
+            messages.success(request, gettext("议题已登记"))
             return redirect("web:deliberation:topic", pk=topic.pk)
     filters = FilterForm()
     _set_queryset(filters, "community", _communities(request))

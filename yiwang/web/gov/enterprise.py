@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path
 from django.utils.functional import Promise
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -342,7 +342,7 @@ def file(request: HttpRequest) -> HttpResponse:
                 status = 400 if isinstance(error, InvalidCaseInput) else 403
             else:
                 messages.success(
-                    request, gettext_now("诉求已提交，编号 %(number)s") % {"number": demand.case.number}
+                    request, gettext("诉求已提交，编号 %(number)s") % {"number": demand.case.number}
                 )
                 return redirect("web:enterprise:detail", pk=demand.pk)
         else:
@@ -396,7 +396,7 @@ def act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         attach_error(form, error)
         code = 400 if isinstance(error, InvalidCaseInput) else 403 if error.code == "forbidden" else 409
         return _render_detail(request, demand_for(request, pk), (name, form), status=code)
-    messages.success(request, gettext_now("已完成：%(action)s") % {"action": action.label})
+    messages.success(request, gettext("已完成：%(action)s") % {"action": action.label})
     return redirect("web:enterprise:detail", pk=pk)
 
 
@@ -422,7 +422,7 @@ def enterprises(request: HttpRequest) -> HttpResponse:
                 attach_error(form, error)
                 status = 400 if isinstance(error, InvalidCaseInput) else 403
             else:
-                messages.success(request, gettext_now("已登记企业：%(name)s") % {"name": enterprise.name})
+                messages.success(request, gettext("已登记企业：%(name)s") % {"name": enterprise.name})
                 return redirect("web:enterprise:enterprises")
         else:
             status = 400
@@ -443,7 +443,7 @@ def set_counsellor(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = get_object_or_404_in_scope(Enterprise.objects.visible_to(request.user), pk=pk)
     form = CounsellorForm(request.POST)
     if not form.is_valid():
-        messages.error(request, gettext_now("请选择金融辅导员"))
+        messages.error(request, gettext("请选择金融辅导员"))
         return redirect("web:enterprise:enterprises")
     try:
         actions.assign_counsellor(enterprise.pk, form.cleaned_data["counsellor"], actor=actor_of(request))
@@ -452,7 +452,7 @@ def set_counsellor(request: HttpRequest, pk: int) -> HttpResponse:
     except CaseError as error:
         messages.error(request, error.zh)
         return redirect("web:enterprise:enterprises")
-    messages.success(request, gettext_now("已更新金融辅导员：%(name)s") % {"name": enterprise.name})
+    messages.success(request, gettext("已更新金融辅导员：%(name)s") % {"name": enterprise.name})
     return redirect("web:enterprise:enterprises")
 
 

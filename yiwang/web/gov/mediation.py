@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -67,10 +67,14 @@ class FilterForm(forms.Form):
 def _party_fields(prefix: str, who: Any) -> dict[str, forms.Field]:
     # Built per form instance (inside __init__), so plain gettext is in the request's language.
     return {
-        f"{prefix}_kind": forms.ChoiceField(label=f"{who}{_t('类型')}", choices=PartyKind.choices),
-        f"{prefix}_name": forms.CharField(label=f"{who}{_t('姓名/名称')}", max_length=100),
-        f"{prefix}_id_number": forms.CharField(label=f"{who}{_t('证件号码')}", max_length=32, required=False),
-        f"{prefix}_phone": forms.CharField(label=f"{who}{_t('联系电话')}", max_length=32, required=False),
+        f"{prefix}_kind": forms.ChoiceField(label=f"{who}{gettext('类型')}", choices=PartyKind.choices),
+        f"{prefix}_name": forms.CharField(label=f"{who}{gettext('姓名/名称')}", max_length=100),
+        f"{prefix}_id_number": forms.CharField(
+            label=f"{who}{gettext('证件号码')}", max_length=32, required=False
+        ),
+        f"{prefix}_phone": forms.CharField(
+            label=f"{who}{gettext('联系电话')}", max_length=32, required=False
+        ),
     }
 
 
@@ -318,7 +322,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         except CaseError as error:
             attach_error(form, error)
         else:
-            messages.success(request, _t("已%(label)s") % {"label": workflow.TRANSITIONS[name].label})
+            messages.success(request, gettext("已%(label)s") % {"label": workflow.TRANSITIONS[name].label})
             return redirect("web:mediation:detail", pk=dispute.pk)
     dispute.refresh_from_db()
     return _detail(request, dispute, failed=(name, form), status=400)
@@ -339,7 +343,7 @@ def reveal_party(request: HttpRequest, pk: int) -> HttpResponse:
             row, field, actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
         )
     except (PermissionDenied, ValidationError):
-        form.add_error(None, _t("无权查看完整个人信息"))
+        form.add_error(None, gettext("无权查看完整个人信息"))
         return _detail(request, dispute, reveal_form=form, status=403)
     return _detail(request, dispute, revealed={(row.pk, field): value})
 
@@ -347,7 +351,7 @@ def reveal_party(request: HttpRequest, pk: int) -> HttpResponse:
 @page_view(PAGE)
 def new(request: HttpRequest) -> HttpResponse:
     if not workflow.TRANSITIONS["register"].roles & roles_of(request.user):
-        messages.error(request, _t("您的角色无权登记纠纷"))
+        messages.error(request, gettext("您的角色无权登记纠纷"))
         return redirect("web:mediation:index")
     form = DisputeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -365,7 +369,7 @@ def new(request: HttpRequest) -> HttpResponse:
         except CaseError as error:
             form.add_error(None, error_text(error))
         else:
-            messages.success(request, _t("纠纷已登记：%(number)s") % {"number": dispute.case.number})
+            messages.success(request, gettext("纠纷已登记：%(number)s") % {"number": dispute.case.number})
             return redirect("web:mediation:detail", pk=dispute.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/gov/mediation/new.html", {"form": form}, status=status)

@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path
 from django.utils.functional import Promise
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -313,7 +313,7 @@ def create(request: HttpRequest) -> HttpResponse:
         except CaseError as error:
             attach_error(form, error)
         else:
-            messages.success(request, gettext_now("已创建攻坚项目：%(name)s") % {"name": project.name})
+            messages.success(request, gettext("已创建攻坚项目：%(name)s") % {"name": project.name})
             return redirect("web:projects:detail", pk=project.pk)
     board = dashboard(request.user)
     context = {"board": board, "rows": board.rows, "colour": "", "create_form": form}
@@ -427,7 +427,7 @@ def act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         attach_error(form, error)
         status = 400 if isinstance(error, InvalidCaseInput) else 403 if error.code == "forbidden" else 409
         return _render_detail(request, project_for(request, pk), (name, form), status=status)
-    messages.success(request, gettext_now("已完成：%(action)s") % {"action": action.label})
+    messages.success(request, gettext("已完成：%(action)s") % {"action": action.label})
     return redirect("web:projects:detail", pk=pk)
 
 

@@ -49,7 +49,7 @@ from yiwang.governance.campaigns.progress import campaign_progress
 
 class CampaignFieldOut(serializers.ModelSerializer[CampaignField]):
     category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -357,7 +358,10 @@ class DisputeViewSet(viewsets.GenericViewSet[Dispute]):
 
 
 def _pk(pk: str | None) -> int:
-    return int(pk or 0)
+    try:
+        return int(pk or 0)
+    except ValueError as exc:  # "/disputes/abc/…": no such dispute
+        raise Http404 from exc
 
 
 def _valid(serializer: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:

@@ -94,6 +94,32 @@ class ProjectKpiOut(serializers.Serializer[Any]):
     periods = serializers.DictField(child=serializers.CharField())
 
 
+class ProjectOverdueNodeOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    name = serializers.CharField()
+    deadline = serializers.DateField()
+
+
+class ProjectUnitOut(serializers.Serializer[Any]):
+    department = serializers.IntegerField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    red = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    green = serializers.IntegerField()
+    overdue_nodes = serializers.IntegerField()
+
+
+class ProjectDashboardOut(serializers.Serializer[Any]):
+    by_colour = serializers.DictField(child=serializers.IntegerField())
+    projects = serializers.IntegerField()
+    overdue_nodes = ProjectOverdueNodeOut(many=True)
+    open_supervisions = serializers.IntegerField()
+    kpis = ProjectKpiOut(many=True)
+    units = ProjectUnitOut(many=True)
+
+
 def _row_dict(row: ProjectRow, user: Any) -> dict[str, Any]:
     p = row.project
     caps = actions.capacities(user, p)
@@ -352,6 +378,7 @@ class ProjectViewSet(viewsets.GenericViewSet[Project]):
             _detail_dict(self._project(str(project.pk)), request.user), status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(responses=ProjectDashboardOut)
     @action(detail=False, methods=["get"], pagination_class=None)
     def dashboard(self, request: Request) -> Response:
         """Colours, overdue nodes, open supervision, KPI attainment (``?unit=<department id>``)."""
