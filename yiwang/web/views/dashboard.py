@@ -28,6 +28,7 @@ from yiwang.cases.choices import Satisfaction
 from yiwang.cases.models import Case
 from yiwang.web.access import page_view
 from yiwang.web.periods import Period, labels, parse_period
+from yiwang.web.views.governance_summary import governance_rows
 from yiwang.web.views.queue import overdue_first
 
 TOP_CHART = 15
@@ -223,6 +224,17 @@ def build(user: Any, period: Period) -> dict[str, Any]:
             links=[reverse("web:case", args=[c.pk]) for c in overdue],
         ),
     ]
+    governance, governance_links = governance_rows(user, period.start, period.end)
+    if governance:
+        tables.append(
+            Table(
+                "governance",
+                _("共建共治"),
+                [_("模块"), _("指标"), _("数值")],
+                governance,
+                links=governance_links,
+            )
+        )
     cfg = MetricSettings.current()
     summary = [
         (_("立案数"), total.counts["registered"]),
