@@ -15,7 +15,7 @@ from yiwang.cases.choices import Channel, EventKind, Satisfaction
 from yiwang.cases.models import Case, CaseEvent
 from yiwang.core.calendar import TZ
 from yiwang.demo import case_texts
-from yiwang.demo.builder import build_demo, reset_demo
+from yiwang.demo.builder import GOVERNANCE_STEPS, build_demo, reset_demo
 from yiwang.demo.cases import build_cases, delete_cases
 
 SEED = 11
@@ -23,7 +23,7 @@ NOW = dt.datetime(2026, 7, 15, 14, 0, tzinfo=TZ)  # a summer Wednesday afternoon
 
 
 def _build(days: int, per_day: float) -> str:
-    ctx = build_demo(seed=SEED, scale=0.05, days=0, log=lambda line: None)
+    ctx = build_demo(seed=SEED, scale=0.05, days=0, log=lambda line: None, skip=GOVERNANCE_STEPS)
     return build_cases(ctx, days=days, per_day=per_day, now=NOW, log=lambda line: None)
 
 

@@ -15,7 +15,12 @@ from yiwang.core.jobs.config import tasks_setting
 
 @pytest.fixture
 def db_tasks(db: None) -> Iterator[None]:
-    """The embedded default: django-tasks-db (whatever TASKS_BACKEND the test run was given)."""
+    """The embedded default: django-tasks-db (whatever TASKS_BACKEND the test run was given), with
+    an empty queue: tasks left by module-scoped demo builds of other files in this worker process
+    would otherwise be counted (the deletion rolls back with the test)."""
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()
     with override_settings(TASKS=tasks_setting("database")):
         yield
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -170,6 +170,10 @@ STEPS: list[Step] = [
 ]  # fmt: skip
 
 
+# The co-governance steps: tests of the base demo (cases, registry) build without them.
+GOVERNANCE_STEPS = ("deliberation", "mediation", "enterprise", "projects", "campaigns")
+
+
 def register_step(step: Step, *, after: str | None = None) -> None:
     """Add a step (at the end, or right after the step with key ``after``); re-registering a key
     replaces it, so importing a module twice is harmless."""
@@ -213,8 +217,10 @@ def build_demo(
     days: int | None = None,
     per_day: float | None = None,
     log: Callable[[str], None] = print,
+    skip: Collection[str] = (),
 ) -> DemoContext:
-    """Run every step in one transaction; a failing step leaves the database as it was."""
+    """Run every step (but those whose key is in ``skip``) in one transaction; a failing step
+    leaves the database as it was."""
     if not scale > 0:
         raise DemoError("--scale 必须大于 0", "--scale must be greater than 0")
     if days is not None and days < 0:
@@ -228,11 +234,12 @@ def build_demo(
                 "数据库中已有区划数据；如需重建请加 --reset（会删除现有区划、网格与单位）",
                 "the database already has divisions; use --reset to rebuild (deletes the map and departments)",
             )
-        for n, step in enumerate(STEPS, start=1):
+        steps = [step for step in STEPS if step.key not in skip]
+        for n, step in enumerate(steps, start=1):
             started = time.perf_counter()
             summary = step.build(ctx)
             took = time.perf_counter() - started
-            log(f"[{n}/{len(STEPS)}] {step.zh} / {step.en}: {summary} ({took:.1f} s)")
+            log(f"[{n}/{len(steps)}] {step.zh} / {step.en}: {summary} ({took:.1f} s)")
     return ctx
 
 
