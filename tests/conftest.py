@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
 
+from tests.reference_data import reseed_reference_data
 from tests.world import World, build_world
 
 
@@ -53,27 +53,4 @@ def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
     if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")
-    from django.apps import apps
-
-    from yiwang.cases.models import Category
-    from yiwang.core.calendar import invalidate_calendar
-
-    if Category.objects.exists():
-        return
-    # Re-run the data migrations' seeding functions (with the current models): categories, the
-    # calendar, key-group tags and the co-governance defaults (rules, limits, fields, categories).
-    for module, function in _SEEDING_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
-    invalidate_calendar()
-
-
-_SEEDING_MIGRATIONS = (
-    ("yiwang.cases.migrations.0002_load_categories", "forwards"),
-    ("yiwang.core.migrations.0002_seed_calendar", "seed"),
-    ("yiwang.registry.migrations.0002_seed_key_group_tags", "seed"),
-    ("yiwang.governance.deliberation.migrations.0002_seed_meeting_rules", "seed"),
-    ("yiwang.governance.mediation.migrations.0002_seed_time_limits", "seed"),
-    ("yiwang.governance.projects.migrations.0002_default_colour_rule", "seed"),
-    ("yiwang.governance.campaigns.migrations.0002_default_fields", "forwards"),
-    ("yiwang.governance.enterprise.migrations.0002_categories_and_rules", "forwards"),
-)
+    reseed_reference_data()

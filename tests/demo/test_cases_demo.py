@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.reference_data import reseed_reference_data
 from yiwang.cases.choices import Channel, EventKind, Satisfaction
 from yiwang.cases.models import Case, CaseEvent
 from yiwang.core.calendar import TZ
@@ -31,6 +32,7 @@ def _build(days: int, per_day: float) -> str:
 def history(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[str]:
     """Two weeks at 30 cases a day, built once for the module and deleted afterwards."""
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        reseed_reference_data()  # an earlier transactional test may have flushed them
         summary = _build(days=14, per_day=30)
         yield summary
         reset_demo(log=lambda line: None)

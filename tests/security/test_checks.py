@@ -13,6 +13,7 @@ SECURE_MIDDLEWARE = [
     checks.CSP_MIDDLEWARE,
     checks.PERMISSIONS_POLICY_MIDDLEWARE,
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    checks.OTP_MIDDLEWARE,
     checks.FORCED_CHANGE_MIDDLEWARE,
     checks.AXES_MIDDLEWARE,
 ]
@@ -39,6 +40,7 @@ def hardened(settings, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-
     settings.REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [checks.TOKEN_AUTH]}
     settings.SESSION_SAVE_EVERY_REQUEST = True
     settings.SESSION_COOKIE_AGE = 1800
+    settings.YIWANG_OTP_REQUIRED = True
     return settings
 
 
@@ -87,11 +89,19 @@ def test_weak_settings_give_warnings(hardened, monkeypatch) -> None:  # type: ig
     hardened.YIWANG_PII_HASH_KEY = ""
     hardened.SECURE_CSP = {**csp_policy(), "script-src": ["'self'", "'unsafe-inline'"]}
     hardened.SESSION_COOKIE_AGE = 8 * 3600
+    hardened.YIWANG_OTP_REQUIRED = False
     monkeypatch.setattr(checks, "_database_engine", lambda: "django.db.backends.sqlite3")
     hardened.REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"]
     }
-    assert {"yiwang.W005", "yiwang.W011", "yiwang.W033", "yiwang.W040", "yiwang.W032"} <= run_all()
+    assert {
+        "yiwang.W005",
+        "yiwang.W011",
+        "yiwang.W033",
+        "yiwang.W034",
+        "yiwang.W040",
+        "yiwang.W032",
+    } <= run_all()
 
 
 def test_a_malformed_pii_key_is_an_error(hardened) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.reference_data import reseed_reference_data
 from yiwang.cases.choices import Channel
 from yiwang.demo.builder import GOVERNANCE_STEPS, build_demo, reset_demo
 from yiwang.demo.gov_campaigns import build_campaigns, delete_campaigns
@@ -16,6 +17,7 @@ from yiwang.governance.campaigns.progress import campaign_progress
 @pytest.fixture(scope="module")
 def demo(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[str]:
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        reseed_reference_data()  # an earlier transactional test may have flushed them
         ctx = build_demo(seed=5, scale=0.3, days=0, log=lambda line: None, skip=GOVERNANCE_STEPS)
         summary = build_campaigns(ctx)
         yield summary

@@ -28,6 +28,9 @@ TOKEN_AUTH = "yiwang.core.security.drf_auth.TokenAuthentication"  # noqa: S105 -
 MAX_IDLE_SECONDS = 30 * 60
 
 
+OTP_MIDDLEWARE = "yiwang.core.security.otp.OTPRequiredMiddleware"
+
+
 def _generated_secret(name: str) -> str:
     """The value the embedded default would have generated into DATA_DIR (``""`` if none)."""
     data_dir = getattr(settings, "DATA_DIR", None)
@@ -179,6 +182,14 @@ def check_identity(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 "API 令牌认证未检查强制改密 / API token authentication ignores the forced password change",
                 hint=f"Use {TOKEN_AUTH}.",
                 id="yiwang.W032",
+            )
+        )
+    if not getattr(settings, "YIWANG_OTP_REQUIRED", False) or OTP_MIDDLEWARE not in settings.MIDDLEWARE:
+        problems.append(
+            Warning(
+                "未强制动态口令 / the second factor is not required of administrators and PII readers",
+                hint=f"YIWANG_OTP_REQUIRED=1 and {OTP_MIDDLEWARE} in MIDDLEWARE (等保: 双因素鉴别).",
+                id="yiwang.W034",
             )
         )
     if not settings.SESSION_SAVE_EVERY_REQUEST or settings.SESSION_COOKIE_AGE > MAX_IDLE_SECONDS:
