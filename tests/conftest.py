@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,6 +40,18 @@ def world(db: None) -> World:
 
 
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "world"})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_locator() -> Iterator[None]:
+    """Every test builds its own grids (new ids, the same locator version after a rollback): the
+    process-wide point→grid index must not carry a previous test's grids (PostgreSQL would refuse
+    the stale foreign keys when it checks the deferred constraints at the end of the test)."""
+    from yiwang.grids import locator
+
+    locator.reset_cache()
+    yield
+    locator.reset_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ import pytest
 from tests.world import World
 from yiwang.cases import actions
 from yiwang.cases.models import Case, Category
-from yiwang.grids import locator
 
 TZ = ZoneInfo("Asia/Shanghai")
 IN_A1 = (120.005, 35.905)
@@ -21,14 +20,6 @@ IN_B1 = (120.105, 35.905)
 OUTSIDE = (121.5, 36.6)  # in China, far from every grid of the world
 # Wednesday 11 March 2026, 10:00 Beijing time: a plain working week.
 WEDNESDAY = dt.datetime(2026, 3, 11, 10, 0, tzinfo=TZ)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    # The world's grids are new rows in every test; the process-wide index must not be reused.
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,17 +11,9 @@ from tests.world import World
 from yiwang.cases import actions
 from yiwang.cases.models import Case
 from yiwang.dispatch.hotspots import hotspots_for_cases
-from yiwang.grids import locator
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = dt.datetime(2026, 3, 11, 10, 0, tzinfo=TZ)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 def report(world: World, title: str, description: str, phone: str, days: int) -> Case:

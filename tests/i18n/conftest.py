@@ -9,16 +9,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.world import World
-from yiwang.grids import locator
 from yiwang.people.models import User
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    # The world's grids are new rows in every test; the process-wide index must not be reused.
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -10,19 +10,10 @@ from django.test import Client
 from tests.world import World
 from yiwang.cases import actions
 from yiwang.cases.models import Case
-from yiwang.grids import locator
 from yiwang.people.models import User
 
 # Inside grid_a1 of the test world (a 0.01° square with its south-west corner at 120.00, 35.90).
 IN_GRID_A1 = (120.005, 35.905)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    # The world's grids are new rows in every test; the process-wide index must not be reused.
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 @pytest.fixture

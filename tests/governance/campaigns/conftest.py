@@ -4,7 +4,6 @@ on it, and points inside its grids."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ from tests.world import World
 from yiwang.governance.campaigns import actions
 from yiwang.governance.campaigns.fields import ensure_default_fields
 from yiwang.governance.campaigns.models import Campaign, CampaignField, CampaignTarget
-from yiwang.grids import locator
 from yiwang.registry.models import Building, KeySite
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -27,13 +25,6 @@ END = dt.date(2026, 3, 31)
 WEDNESDAY = dt.datetime(2026, 3, 11, 10, 0, tzinfo=TZ)
 BEFORE = dt.datetime(2026, 2, 27, 10, 0, tzinfo=TZ)
 AFTER = dt.datetime(2026, 4, 2, 10, 0, tzinfo=TZ)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 @dataclass

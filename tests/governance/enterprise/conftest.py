@@ -3,7 +3,7 @@ street) with one signed-in user each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,6 @@ from tests.factories import DepartmentFactory, UserFactory, grant
 from tests.world import World
 from yiwang.governance.enterprise import actions
 from yiwang.governance.enterprise.models import Demand, Enterprise, FinancialInstitution
-from yiwang.grids import locator
 from yiwang.people.models import DepartmentKind, Role, User
 from yiwang.registry.validation import uscc_check_character
 
@@ -58,13 +57,6 @@ class Channel:
             "user_b": self.user_b,
             "outsider": w.outsider,
         }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locator() -> Iterator[None]:
-    locator.reset_cache()
-    yield
-    locator.reset_cache()
 
 
 def _institution(code: str, name: str) -> FinancialInstitution:

@@ -539,7 +539,7 @@ def reply_supervision(actor: User, supervision: Supervision | int, *, reply: str
     if project_id is None or not Project.objects.visible_to(actor).filter(pk=project_id).exists():
         raise ProjectNotFound("督办不存在", "no such supervision", pk=pk)
     project = _lock_project(actor, project_id)
-    locked = Supervision.objects.select_for_update().select_related("node").get(pk=pk)
+    locked = Supervision.objects.select_for_update(of=("self",)).select_related("node").get(pk=pk)
     _require("reply_supervision", capacities(actor, project, locked.node))
     _require_state("reply_supervision", project.status, "项目")
     if locked.status != SupervisionStatus.OPEN:
