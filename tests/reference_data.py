@@ -12,6 +12,7 @@ _SEEDING_MIGRATIONS = (
     ("yiwang.registry.migrations.0002_seed_key_group_tags", "seed"),
     ("yiwang.governance.deliberation.migrations.0002_seed_meeting_rules", "seed"),
     ("yiwang.governance.mediation.migrations.0002_seed_time_limits", "seed"),
+    ("yiwang.governance.mediation.migrations.0003_dispute_categories", "forwards"),
     ("yiwang.governance.projects.migrations.0002_default_colour_rule", "seed"),
     ("yiwang.governance.campaigns.migrations.0002_default_fields", "forwards"),
     ("yiwang.governance.enterprise.migrations.0002_categories_and_rules", "forwards"),

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -25,6 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from yiwang.analytics import metrics
 from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, Report, ReportKind, ReportStatus
 from yiwang.cases.errors import InvalidCaseInput
+from yiwang.core.audit import record
+from yiwang.core.models_audit import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,19 @@ def _queue(*, kind: str, start: dt.date, end: dt.date, requested_by: Any) -> Rep
         pk = report.pk
         transaction.on_commit(lambda: generate_report.enqueue(pk))
     return report
+
+
+# --- handing the file out -----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_response(report: Report, *, actor: Any, ip: str) -> FileResponse:
+    """The finished workbook as an attachment; every download is audit-logged as an export."""
+    record(AuditAction.EXPORT, actor=actor, object=report, ip=ip, data={"report": report.kind})
+    return FileResponse(
+        report.file.open("rb"), as_attachment=True, filename=report.filename, content_type=XLSX
+    )
 
 
 # --- building the file --------------------------------------------------------------------------

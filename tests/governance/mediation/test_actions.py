@@ -115,9 +115,16 @@ def test_appoint_mediator_grants_the_mediator_role(med: MedWorld) -> None:
     assert med.mediator_a.groups.filter(name="role:mediator").exists()
 
 
-def test_categories_are_recreated_when_missing(med: MedWorld) -> None:
+def test_dispute_categories_are_seeded_confidential_and_a_missing_one_is_a_clear_error(med: MedWorld) -> None:
+    from yiwang.cases.errors import CaseError
     from yiwang.cases.models import Category
 
-    Category.objects.filter(code__startswith="MD-", parent__isnull=False).delete()
-    dispute = register(med, kind=DisputeKind.LAND)
-    assert dispute.case.category.code == "MD-05"
+    land = Category.objects.get(code="MD-05")
+    assert land.is_confidential
+    assert not land.is_public
+    assert register(med, kind=DisputeKind.NEIGHBOUR).case.category.code == "MD-01"
+    land.delete()
+    before = Case.objects.count()
+    with pytest.raises(CaseError):
+        register(med, kind=DisputeKind.LAND)
+    assert Case.objects.count() == before

@@ -14,10 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from yiwang.analytics.models import Report, ReportKind, ReportStatus
-from yiwang.analytics.reports import request_report
+from yiwang.analytics.reports import download_response, request_report
 from yiwang.api.v1.permissions import actor_of
-from yiwang.core.audit import client_ip, record
-from yiwang.core.models_audit import AuditAction
+from yiwang.core.audit import client_ip
 
 
 class ReportSerializer(serializers.ModelSerializer[Report]):
@@ -69,11 +68,4 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         report = self.get_object()
         if report.status != ReportStatus.DONE:
             raise Http404
-        record(
-            AuditAction.EXPORT,
-            actor=request.user,
-            object=report,
-            ip=client_ip(request),
-            data={"report": report.kind},
-        )
-        return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename)
+        return download_response(report, actor=request.user, ip=client_ip(request))

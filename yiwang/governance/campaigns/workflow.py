@@ -12,8 +12,8 @@ campaign row; pages call :func:`allowed` to offer only the possible forms.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from yiwang.core.workflow import Transition, transition
 from yiwang.governance.campaigns.errors import CampaignForbidden, CampaignTransitionNotAllowed
 from yiwang.governance.campaigns.models import CampaignStatus
 from yiwang.people.models import Role
@@ -28,19 +28,7 @@ _DECIDE = (R.LEADER, R.ADMINISTRATOR)
 _FIELD_WORK = (R.GRID_WORKER, R.DISPATCHER, R.ADMINISTRATOR)
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change
-    roles: frozenset[str]
-    label: str
-
-
-def _t(name: str, sources: Iterable[str], target: str | None, roles: Iterable[str], label: str) -> Transition:
-    return Transition(
-        name, frozenset(str(s) for s in sources), target, frozenset(str(r) for r in roles), label
-    )
+_t = transition
 
 
 TRANSITIONS: dict[str, Transition] = {

@@ -236,7 +236,7 @@ def _advance(
     topic: Topic, name: str, actor: User | None, *, meeting: Meeting | None = None, note: str = ""
 ) -> Topic:
     before = topic.stage
-    topic.stage = workflow.TRANSITIONS[name].target
+    topic.stage = workflow.TRANSITIONS[name].to_status(topic.stage)
     topic.save()
     _event(topic, name, actor, before=before, meeting=meeting, note=note)
     return topic

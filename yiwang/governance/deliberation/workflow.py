@@ -10,8 +10,8 @@ deliberative steps also need a closed meeting of the right kind that had its quo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from yiwang.core.workflow import Transition, transition
 from yiwang.governance.deliberation.errors import DeliberationForbidden, StageNotAllowed
 from yiwang.governance.deliberation.models import MeetingKind, TopicStage
 from yiwang.people.models import Role
@@ -28,17 +28,7 @@ _OVERSIGHT = (R.GRID_WORKER, R.LEADER, R.ADMINISTRATOR)
 _BEFORE_RESOLUTION = (S.COLLECTED, S.PROPOSED, S.DELIBERATED, S.REVIEWED)
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[str]
-    target: str
-    roles: frozenset[str]
-    label: str
-
-
-def _t(name: str, sources: Iterable[str], target: str, roles: Iterable[str], label: str) -> Transition:
-    return Transition(name, frozenset(str(s) for s in sources), str(target), frozenset(roles), label)
+_t = transition
 
 
 TRANSITIONS: dict[str, Transition] = {

@@ -164,8 +164,7 @@ def _is_user_with_role(user: User | None, role: Role) -> bool:
 
 def ensure_categories(category_model: Any = Category) -> dict[str, Any]:
     """The case categories of enterprise demands (root 政企直通车 and one per kind), created if
-    missing; returns them by demand kind. Used by the data migration and, lazily, by filing (a
-    flushed test database loses them)."""
+    missing; returns them by demand kind. Used by the data migration."""
     root, _ = category_model.objects.get_or_create(
         code=CATEGORY_ROOT[0],
         defaults={"name": CATEGORY_ROOT[1], "kind": "demand", "demand_kind": "help", "is_public": False},
@@ -447,7 +446,7 @@ def file_demand(
         collateral, Collateral, "collateral", "担保方式", default=Collateral.NONE if financing else ""
     )
     note = _text(collateral_note, "collateral_note", "担保说明", "collateral note", limit=500)
-    category = ensure_categories()[kind]
+    category = CATEGORY_CODES[DemandKind(kind)][0]  # a code, seeded by the data migration
     lng, lat = _case_location(enterprise)
     org = enterprise.organisation
     case = case_actions.create_case(

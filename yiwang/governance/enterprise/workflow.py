@@ -18,8 +18,8 @@ the institution's department) is checked by the actions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from yiwang.core.workflow import Transition, transition
 from yiwang.governance.enterprise.errors import DemandForbidden, DemandTransitionNotAllowed
 from yiwang.governance.enterprise.models import DemandStatus
 from yiwang.people.models import Role
@@ -29,22 +29,7 @@ R = Role
 NEW = ""
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change
-    roles: frozenset[str]
-    label: str
-
-    def to_status(self, current: str) -> str:
-        return current if self.target is None else self.target
-
-
-def _t(name: str, sources: Iterable[str], target: str | None, roles: Iterable[str], label: str) -> Transition:
-    return Transition(
-        name, frozenset(str(s) for s in sources), target, frozenset(str(r) for r in roles), label
-    )
+_t = transition
 
 
 _BUREAU = (R.DISPATCHER, R.ADMINISTRATOR)  # the finance bureau / command center staff

@@ -174,16 +174,17 @@ def _mediators(dispute: Dispute, refs: Iterable[int | Mediator], *, field: str) 
 
 
 # --- reference data --------------------------------------------------------------------------------------
-def ensure_categories() -> dict[str, Category]:
+def ensure_categories(category_model: Any = Category) -> dict[str, Any]:
     """The confidential dispute categories (矛盾纠纷 and one child per kind), created if missing;
-    returns kind → category. Not a data migration: the case pipeline's tests expect the category
-    table to hold exactly the shipped tree."""
+    returns kind → category. Run by the data migration ``0003_dispute_categories``."""
     root_code, root_name = CATEGORY_ROOT
     confidential = {"kind": CategoryKind.MATTER, "is_public": False, "is_confidential": True}
-    root, _ = Category.objects.get_or_create(code=root_code, defaults={"name": root_name, **confidential})
-    out: dict[str, Category] = {}
+    root, _ = category_model.objects.get_or_create(
+        code=root_code, defaults={"name": root_name, **confidential}
+    )
+    out: dict[str, Any] = {}
     for order, (kind, (code, name)) in enumerate(CATEGORY_BY_KIND.items(), start=1):
-        out[kind], _ = Category.objects.get_or_create(
+        out[kind], _ = category_model.objects.get_or_create(
             code=code, defaults={"name": name, "parent": root, "sort_order": order, **confidential}
         )
     return out
@@ -307,7 +308,7 @@ def register_dispute(
     clean = _parties(parties)
     money = _amount(amount, "amount", "争议金额", "amount in dispute")
     moment = _now(at)
-    category = ensure_categories()[kind]
+    category = CATEGORY_BY_KIND[kind][0]  # a code: create_case refuses it clearly if missing
     # The case carries no names, no facts and no place: it only anchors the dispute in the case
     # register; the details stay behind the mediation scoping.
     case = create_case(

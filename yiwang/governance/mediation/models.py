@@ -81,7 +81,7 @@ class PartyKind(models.TextChoices):
 
 
 # The category tree of disputes in ``cases.Category``: confidential, never public, created by
-# :func:`yiwang.governance.mediation.actions.ensure_categories` on the first registration.
+# :func:`yiwang.governance.mediation.actions.ensure_categories` (data migration 0003).
 CATEGORY_ROOT = ("MD-00", "矛盾纠纷")
 CATEGORY_BY_KIND: dict[str, tuple[str, str]] = {
     DisputeKind.NEIGHBOUR: ("MD-01", "邻里纠纷"),

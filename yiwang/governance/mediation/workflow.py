@@ -12,8 +12,8 @@ Scope (is the dispute one of the actor's committees?) is checked by the actions 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from yiwang.core.workflow import Transition, transition
 from yiwang.governance.mediation.errors import DisputeForbidden, DisputeTransitionNotAllowed
 from yiwang.governance.mediation.models import DisputeStatus
 from yiwang.people.models import Role
@@ -24,20 +24,8 @@ MEDIATING_ROLES = frozenset({Role.MEDIATOR, Role.ADMINISTRATOR})
 ALL_ROLES = frozenset(Role.values)
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change
-    roles: frozenset[str]
-    label: str
-
-    def to_status(self, current: str) -> str:
-        return current if self.target is None else self.target
-
-
 def _t(name: str, sources: Iterable[str], target: str | None, label: str) -> Transition:
-    return Transition(name, frozenset(str(s) for s in sources), target, MEDIATING_ROLES, label)
+    return transition(name, sources, target, MEDIATING_ROLES, label)
 
 
 _BEFORE_OUTCOME = (S.ACCEPTED, S.ASSIGNED, S.MEDIATING)

@@ -12,15 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.analytics.models import Report, ReportKind, ReportStatus
-from yiwang.analytics.reports import request_report
+from yiwang.analytics.reports import download_response, request_report
 from yiwang.cases.errors import CaseError
-from yiwang.core.audit import client_ip, record
-from yiwang.core.models_audit import AuditAction
+from yiwang.core.audit import client_ip
 from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.web.access import actor_of, page_view
 from yiwang.web.forms import error_text
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ReportRequestForm(forms.Form):
@@ -58,13 +55,4 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
     report: Report = get_object_or_404_in_scope(
         Report.objects.visible_to(request.user).filter(status=ReportStatus.DONE), pk=pk
     )
-    record(
-        AuditAction.EXPORT,
-        actor=request.user,
-        object=report,
-        ip=client_ip(request),
-        data={"report": report.kind},
-    )
-    return FileResponse(
-        report.file.open("rb"), as_attachment=True, filename=report.filename, content_type=XLSX
-    )
+    return download_response(report, actor=request.user, ip=client_ip(request))

@@ -1,9 +1,4 @@
-"""Seed the default mediation time limits (editable data).
-
-The confidential dispute categories (矛盾纠纷 MD-*) are not seeded here: the case pipeline's tests
-require the category table to hold exactly the shipped tree, so ``mediation.actions.ensure_categories``
-creates them on the first registration instead.
-"""
+"""Seed the default mediation time limits (editable data)."""
 
 from __future__ import annotations
 
