@@ -1,29 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 
 from tests.world import World
-from yiwang.analytics import metrics
-from yiwang.analytics.models import DailyRollup, MetricSettings
-from yiwang.analytics.rollup import row_key
+from yiwang.analytics import metrics, rollup
+from yiwang.analytics.models import MetricSettings
 
 DAY = dt.date(2026, 3, 11)
 
 
-def _row(world: World, *, street: int, department: int | None, **counts: int) -> DailyRollup:
+def _row(world: World, *, street: int, department: int | None, **counts: int) -> None:
+    # Through the rollup writer: every level (day, month, coarser ones) gets the counts.
     key = (DAY, world.district.pk, street, None, None, None, "hotline_12345", department)
-    return DailyRollup.objects.create(
-        key=row_key(key),
-        day=DAY,
-        district_id=world.district.pk,
-        street_id=street,
-        channel="hotline_12345",
-        department_id=department,
-        **counts,
-    )
+    rollup.add({key: Counter(counts)})
 
 
 @pytest.fixture

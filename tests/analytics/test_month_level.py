@@ -1,5 +1,6 @@
-"""The month level of the rollups: kept with the daily rows, checked by verify, and giving the same
-totals as the daily rows for any period, grouping and scope."""
+"""The coarser levels of the rollups (months; street, district, category and grid tables): kept with
+the daily rows, checked by verify, and giving the same totals as the daily rows alone for any
+period, grouping and scope."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 
 from tests.analytics.helpers import play
 from tests.world import World
-from yiwang.analytics import metrics, rollup
-from yiwang.analytics.models import MonthlyRollup
+from yiwang.analytics import metrics, rebuild, rollup
+from yiwang.analytics.models import DAILY, MonthDistrictRollup, MonthGridRollup, MonthlyRollup
 from yiwang.analytics.periods import Split, split_period
 
 D = dt.date
@@ -42,16 +43,26 @@ def test_month_rows_give_the_same_totals_as_the_daily_rows(world: World, seed: i
         (first.replace(day=1), last),
         (first + dt.timedelta(days=9), last - dt.timedelta(days=3)),
     ]
-    for user in (None, world.leader, world.dispatcher_a, world.handler_a):
-        for group_by in ("district", "street", "department"):
+    groupings = [("district_id",), ("street_id",), ("department_id",), ("community_id",), ("grid_id",),
+                 ("category_id",), ("channel",), (), ("day",)]  # fmt: skip
+    for user in (None, world.leader, world.dispatcher_a, world.handler_a, world.grid_worker_a1):
+        for group in groupings:
             for start, end in periods:
-                by_month = {
-                    r.id: r.counts for r in metrics.totals(start=start, end=end, group_by=group_by, user=user)
-                }
-                by_day = metrics._sums(
-                    metrics.rollups_visible_to(user).filter(day__gte=start, day__lte=end), f"{group_by}_id"
+                planned = metrics.period_sums(start, end, group, user)
+                daily = metrics._sums(
+                    metrics.rollups_visible_to(user).filter(day__gte=start, day__lte=end), group
                 )
-                assert by_month == by_day, (user, group_by, start, end)
+                assert {k: v for k, v in planned.items() if any(v.values())} == {
+                    k: v for k, v in daily.items() if any(v.values())
+                }, (user, group, start, end)
+
+
+def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> None:
+    assert metrics.choose_level("month", {"district_id"}).model is MonthDistrictRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("month", {"street_id", "department_id"}).model is MonthlyRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("month", {"grid_id"}).model is MonthGridRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("month", {"grid_id", "category_id"}) is None
+    assert metrics.choose_level("day", {"grid_id", "category_id"}) is DAILY
 
 
 @pytest.mark.django_db
@@ -60,6 +71,6 @@ def test_verify_reports_a_tampered_month_row_and_rebuild_repairs_it(world: World
     rollup.catch_up()
     MonthlyRollup.objects.filter(pk=MonthlyRollup.objects.order_by("pk").first().pk).update(registered=99)  # type: ignore[union-attr]
     diffs = rollup.verify()
-    assert [(d.level, d.milestone, d.stored) for d in diffs] == [("month", "registered", 99)]
-    rollup.rebuild()
+    assert [(d.level, d.milestone, d.stored) for d in diffs] == [("monthlyrollup", "registered", 99)]
+    rebuild.rebuild()
     assert rollup.verify() == []

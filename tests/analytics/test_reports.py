@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 from unittest import mock
 
 import pytest
 from openpyxl import load_workbook
 
 from tests.world import World
-from yiwang.analytics import metrics, reports
-from yiwang.analytics.models import DailyRollup, Report, ReportKind, ReportStatus
-from yiwang.analytics.rollup import row_key
+from yiwang.analytics import metrics, reports, rollup
+from yiwang.analytics.models import Report, ReportKind, ReportStatus
 from yiwang.cases.errors import InvalidCaseInput
 
 pytestmark = pytest.mark.django_db
@@ -23,15 +23,7 @@ TODAY = dt.date(2026, 3, 20)
 
 def _rollup(world: World, day: dt.date, street: int, department: int, **counts: int) -> None:
     key = (day, world.district.pk, street, None, None, None, "hotline_12345", department)
-    DailyRollup.objects.create(
-        key=row_key(key),
-        day=day,
-        district_id=world.district.pk,
-        street_id=street,
-        channel="hotline_12345",
-        department_id=department,
-        **counts,
-    )
+    rollup.add({key: Counter(counts)})
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from tests.analytics.helpers import direct_counts, play, stored, totals_by_milestone
 from tests.cases.conftest import IN_A1, WEDNESDAY, new_case
 from tests.world import World
-from yiwang.analytics import rollup
+from yiwang.analytics import rebuild, rollup
 from yiwang.analytics.models import DailyRollup, ProcessedEvent, RollupState
 from yiwang.cases import actions
 
@@ -23,7 +23,7 @@ def test_incremental_counts_equal_a_rebuild_and_the_events(world: World, seed: i
     incremental = stored()
     assert rollup.verify() == []
     assert sum(incremental.values(), Counter())["registered"] == 6
-    rollup.rebuild(batch=11)
+    rebuild.rebuild(chunk=3)
     assert stored() == incremental
     assert +totals_by_milestone() == direct_counts()
 

@@ -18,7 +18,7 @@ from tests.cases.conftest import IN_A2, IN_B1, WEDNESDAY, dispatched_case, in_pr
 from tests.ops.conftest import run_worker
 from tests.ops.tasks import record_run, runs
 from tests.world import World
-from yiwang.analytics import rollup
+from yiwang.analytics import rebuild, rollup
 from yiwang.analytics.models import DailyRollup, ProcessedEvent
 from yiwang.analytics.tasks import rollup_catch_up
 from yiwang.cases import actions, sla
@@ -134,7 +134,7 @@ def test_rollup_catch_up_killed_half_way_then_rerun_counts_each_event_once(
     assert rollup.verify() == []
     assert ProcessedEvent.objects.count() == events
     incremental = stored()
-    rollup.rebuild()
+    rebuild.rebuild()
     assert stored() == incremental  # the same end state as counting everything from scratch
 
 

@@ -55,7 +55,7 @@ def _add(
 ) -> None:
     # Through the rollup writer, so the daily rows and the month rows they sum into both exist.
     key = (day, world.district.pk, street.pk, grid.community_id, grid.pk, category.pk, channel, dept.pk)
-    rollup._upsert({key: Counter(counts)})  # type: ignore[dict-item]
+    rollup.add({key: Counter(counts)})  # type: ignore[dict-item]
 
 
 def rollup_example(world: World) -> tuple[Category, Category]:

@@ -6,13 +6,14 @@ Definitions, sources and defaults: docs/metrics.md. Weights and grade thresholds
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet, Sum
 
-from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, MonthlyRollup
+from yiwang.analytics.models import DAILY, LEVELS, MILESTONES, Level, MetricSettings
 from yiwang.analytics.periods import split_period
 from yiwang.core.scoping import AreaFields, area_q, scope_of
 from yiwang.grids.models import Division, Grid
@@ -20,9 +21,6 @@ from yiwang.people.models import Department, Role
 
 GroupBy = Literal["district", "street", "community", "grid", "department"]
 ROLLUP_AREA = AreaFields(district="district_id", street="street_id", community="community_id", grid="grid_id")
-MONTH_AREA = AreaFields(district="district_id", street="street_id", community="", grid="")
-# The groupings the month level can answer (it keeps no community, grid or category).
-MONTH_GROUPS = frozenset({"district", "street", "department"})
 AREA_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMINISTRATOR, Role.HOTLINE_OPERATOR)
 
 
@@ -39,7 +37,31 @@ class Row:
     grade: str = ""
 
 
-def _scope_q(user: Any, area: AreaFields) -> Q | None:
+def _scope_needs(user: Any) -> frozenset[str]:
+    """The dimensions a level must keep to be filtered to ``user``'s scope."""
+    if user is None:
+        return frozenset()
+    scope = scope_of(user)
+    if scope.everything or scope.is_empty:
+        return frozenset()
+    need: set[str] = set()
+    if scope.roles.intersection(AREA_ROLES):
+        for ids, column in (
+            (scope.district_ids, "district_id"),
+            (scope.street_ids, "street_id"),
+            (scope.community_ids, "community_id"),
+            (scope.grid_ids, "grid_id"),
+        ):
+            if ids:
+                need.add(column)
+    if Role.GRID_WORKER in scope.roles and scope.grid_ids:
+        need.add("grid_id")
+    if scope.department_ids:
+        need.add("department_id")
+    return frozenset(need)
+
+
+def _scope_q(user: Any) -> Q | None:
     """The filter of the rollup rows ``user`` may aggregate (None: everything): area roles their
     areas, departments their subtree, grid workers their grids. ``user=None`` is the system."""
     if user is None:
@@ -51,56 +73,82 @@ def _scope_q(user: Any, area: AreaFields) -> Q | None:
     if scope.is_empty:
         return q
     if scope.roles.intersection(AREA_ROLES):
-        q |= area_q(scope, area)
-    if Role.GRID_WORKER in scope.roles and scope.grid_ids and area.grid:
+        q |= area_q(scope, ROLLUP_AREA)
+    if Role.GRID_WORKER in scope.roles and scope.grid_ids:
         q |= Q(grid_id__in=sorted(scope.grid_ids))
     if scope.department_ids:
         q |= Q(department_id__in=sorted(scope.department_ids))
     return q
 
 
-def rollups_visible_to(user: Any) -> QuerySet[DailyRollup]:
-    """The daily rollup rows ``user`` may aggregate."""
-    q = _scope_q(user, ROLLUP_AREA)
-    return DailyRollup.objects.all() if q is None else DailyRollup.objects.filter(q)
+def choose_level(period: str, needed: Iterable[str]) -> Level | None:
+    """The smallest level of ``period`` that keeps every dimension in ``needed`` (the daily rows
+    keep all of them; a month level may not exist for a combination: None)."""
+    wanted = set(needed)
+    for level in LEVELS:
+        if level.period == period and wanted <= set(level.dims):
+            return level
+    return DAILY if period == "day" else None
 
 
-def _month_level_fits(group_by: GroupBy, user: Any) -> bool:
-    """Whether the month rows can answer: a grouping they keep, and a scope no finer than a
-    street (a community or grid scope needs the daily rows' finer dimensions)."""
-    if group_by not in MONTH_GROUPS:
-        return False
-    scope = scope_of(user) if user is not None else None
-    return scope is None or scope.everything or not (scope.community_ids or scope.grid_ids)
+def rollups_visible_to(user: Any, level: Level = DAILY) -> QuerySet[Any]:
+    """The rows of ``level`` that ``user`` may aggregate (the level must keep the scope's
+    dimensions: see :func:`choose_level`)."""
+    q = _scope_q(user)
+    qs = level.model._default_manager.all()
+    return qs if q is None else qs.filter(q)
 
 
-def _sums(qs: QuerySet[Any], column: str) -> dict[Any, dict[str, int]]:
-    rows = qs.values(column).annotate(**{f"n_{m}": Sum(m) for m in MILESTONES}).order_by(column)
-    out: dict[Any, dict[str, int]] = {}
-    for row in rows:
+Sums = dict[tuple[Any, ...], dict[str, int]]
+
+
+def _sums(qs: QuerySet[Any], group: Sequence[str]) -> Sums:
+    annotations = {f"n_{m}": Sum(m) for m in MILESTONES}
+    if not group:
+        agg = qs.aggregate(**annotations)
+        return {(): {m: int(agg[f"n_{m}"] or 0) for m in MILESTONES}}
+    out: Sums = {}
+    for row in qs.values(*group).annotate(**annotations).order_by(*group):
         values: dict[str, Any] = dict(row)
-        out[values[column]] = {m: int(values[f"n_{m}"] or 0) for m in MILESTONES}
+        out[tuple(values[c] for c in group)] = {m: int(values[f"n_{m}"] or 0) for m in MILESTONES}
     return out
 
 
-def _period_sums(start: dt.date, end: dt.date, group_by: GroupBy, user: Any) -> dict[Any, dict[str, int]]:
-    column = f"{group_by}_id"
-    daily = rollups_visible_to(user)
-    if not _month_level_fits(group_by, user):
-        return _sums(daily.filter(day__gte=start, day__lte=end), column)
+def period_sums(
+    start: dt.date, end: dt.date, group: Sequence[str] = (), user: Any = None, **filters: Any
+) -> Sums:
+    """Milestone counts per combination of ``group`` columns (dimension names such as
+    ``street_id``; ``day`` for a series) over ``start`` … ``end``, for ``user``'s scope, with
+    ``filters`` (dimension=value). Whole months come from the smallest month level that keeps
+    the needed dimensions, the edge days from the smallest day level; never the case table."""
+    dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
+    day_level = choose_level("day", dims) or DAILY
+    month_level = None if "day" in group else choose_level("month", dims)
     split = split_period(start, end)
-    q = _scope_q(user, MONTH_AREA)
-    monthly = MonthlyRollup.objects.all() if q is None else MonthlyRollup.objects.filter(q)
-    parts = [_sums(daily.filter(day__gte=a, day__lte=b), column) for a, b in split.day_ranges]
-    if split.months:
-        parts.append(_sums(monthly.filter(month__in=split.months), column))
-    total: dict[Any, dict[str, int]] = {}
+    ranges = ((start, end),) if month_level is None else split.day_ranges
+    parts = [
+        _sums(rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters), group)
+        for a, b in ranges
+        if a <= b
+    ]
+    if month_level is not None and split.months:
+        month_rows = rollups_visible_to(user, month_level).filter(month__in=split.months, **filters)
+        parts.append(_sums(month_rows, group))
+    total: Sums = {}
     for part in parts:
-        for group, counts in part.items():
-            into = total.setdefault(group, dict.fromkeys(MILESTONES, 0))
+        for key, counts in part.items():
+            into = total.setdefault(key, dict.fromkeys(MILESTONES, 0))
             for m, n in counts.items():
                 into[m] += n
-    return dict(sorted(total.items(), key=lambda item: (item[0] is None, item[0] or 0)))
+    if not group and not total:
+        total[()] = dict.fromkeys(MILESTONES, 0)
+    return total
+
+
+def _period_sums(start: dt.date, end: dt.date, group_by: GroupBy, user: Any) -> dict[Any, dict[str, int]]:
+    sums = period_sums(start, end, (f"{group_by}_id",), user)
+    by_group = {key[0]: counts for key, counts in sums.items()}
+    return dict(sorted(by_group.items(), key=lambda item: (item[0] is None, item[0] or 0)))
 
 
 def _names(group_by: GroupBy, ids: list[int]) -> dict[int, str]:

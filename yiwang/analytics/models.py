@@ -6,8 +6,9 @@ id order and moves a high-water mark in the same transaction as the counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -116,16 +117,11 @@ class DailyRollup(MilestoneCounts):
         return f"{self.day} · {self.key}"
 
 
-# The dimensions kept by the month level: enough for the district, street and department views
-# (the leaders' monthly evaluation) at a few thousand rows a month whatever the case volume.
-MONTH_DIMENSIONS: tuple[str, ...] = ("district_id", "street_id", "channel", "department_id")
-
-
 class MonthlyRollup(MilestoneCounts):
     """The same counts as :class:`DailyRollup`, summed per calendar month over fewer dimensions.
 
     Written in the same transaction as the daily rows (so the two never disagree); a period query
-    takes whole months from here and only the days at its edges from the daily rows."""
+    takes whole months from here and only the days at its edges from the day levels."""
 
     key = models.CharField(_("维度键"), max_length=80, unique=True)
     month = models.DateField(_("月份"), help_text=_("该月1日"))
@@ -144,6 +140,178 @@ class MonthlyRollup(MilestoneCounts):
         return f"{self.month:%Y-%m} · {self.key}"
 
 
+# --- the coarser levels: the same counts over fewer dimensions (see LEVELS) ------------------------
+class CoarseRollup(MilestoneCounts):
+    key = models.CharField(_("维度键"), max_length=80, unique=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DayStreetDepartmentRollup(CoarseRollup):
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    department = _dim("people.Department", _("主办单位"))
+
+    class Meta:
+        verbose_name = _("日统计（街道×单位×渠道）")
+        verbose_name_plural = _("日统计（街道×单位×渠道）")
+        indexes = [
+            models.Index(fields=["day", "street"], name="rollup_daysd_street"),
+            models.Index(fields=["day", "department"], name="rollup_daysd_department"),
+        ]
+
+
+class DayStreetRollup(CoarseRollup):
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+
+    class Meta:
+        verbose_name = _("日统计（街道）")
+        verbose_name_plural = _("日统计（街道）")
+        indexes = [models.Index(fields=["day", "street"], name="rollup_daystreet_street")]
+
+
+class DayDepartmentRollup(CoarseRollup):
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    department = _dim("people.Department", _("主办单位"))
+
+    class Meta:
+        verbose_name = _("日统计（单位）")
+        verbose_name_plural = _("日统计（单位）")
+        indexes = [models.Index(fields=["day", "district"], name="rollup_daydept_district")]
+
+
+class MonthStreetRollup(CoarseRollup):
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+
+    class Meta:
+        verbose_name = _("月统计（街道）")
+        verbose_name_plural = _("月统计（街道）")
+        indexes = [models.Index(fields=["month", "street"], name="rollup_monthstreet_street")]
+
+
+class MonthDepartmentRollup(CoarseRollup):
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    department = _dim("people.Department", _("主办单位"))
+
+    class Meta:
+        verbose_name = _("月统计（单位）")
+        verbose_name_plural = _("月统计（单位）")
+        indexes = [models.Index(fields=["month", "district"], name="rollup_monthdept_district")]
+
+
+class DayDistrictRollup(CoarseRollup):
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("日统计（区县）")
+        verbose_name_plural = _("日统计（区县）")
+        indexes = [models.Index(fields=["day", "district"], name="rollup_daydistrict_district")]
+
+
+class DayCategoryRollup(CoarseRollup):
+    day = models.DateField(_("日期"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    category = _dim("cases.Category", _("分类"))
+
+    class Meta:
+        verbose_name = _("日统计（分类）")
+        verbose_name_plural = _("日统计（分类）")
+        indexes = [models.Index(fields=["day", "street"], name="rollup_daycategory_street")]
+
+
+class MonthCategoryRollup(CoarseRollup):
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    category = _dim("cases.Category", _("分类"))
+
+    class Meta:
+        verbose_name = _("月统计（分类）")
+        verbose_name_plural = _("月统计（分类）")
+        indexes = [models.Index(fields=["month", "street"], name="rollup_monthcategory_street")]
+
+
+class MonthDistrictRollup(CoarseRollup):
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("月统计（区县）")
+        verbose_name_plural = _("月统计（区县）")
+        indexes = [models.Index(fields=["month", "district"], name="rollup_monthdistrict_district")]
+
+
+class MonthGridRollup(CoarseRollup):
+    month = models.DateField(_("月份"), help_text=_("该月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    community = _dim("grids.Division", _("社区"))
+    grid = _dim("grids.Grid", _("网格"))
+
+    class Meta:
+        verbose_name = _("月统计（网格）")
+        verbose_name_plural = _("月统计（网格）")
+        indexes = [
+            models.Index(fields=["month", "street"], name="rollup_monthgrid_street"),
+            models.Index(fields=["month", "community"], name="rollup_monthgrid_community"),
+            models.Index(fields=["month", "grid"], name="rollup_monthgrid_grid"),
+        ]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One table of the rollup lattice: its period (a day, or a month keyed by its first day) and
+    the dimensions it keeps (a subset of :data:`DIMENSIONS`). Every level holds the same counts,
+    written in the same transaction; a query reads the smallest level that keeps what it needs."""
+
+    model: type[MilestoneCounts]
+    period: Literal["day", "month"]
+    dims: tuple[str, ...]
+
+    @property
+    def period_field(self) -> str:
+        return self.period
+
+    @property
+    def positions(self) -> tuple[int, ...]:
+        """Where each kept dimension sits in a full key (after the period)."""
+        return tuple(DIMENSIONS.index(d) for d in self.dims)
+
+
+DAILY = Level(DailyRollup, "day", DIMENSIONS)
+# Smallest first within each period: the query planner takes the first that fits.
+LEVELS: tuple[Level, ...] = (
+    Level(DayDistrictRollup, "day", ("district_id", "channel")),
+    Level(DayStreetRollup, "day", ("district_id", "street_id")),
+    Level(DayDepartmentRollup, "day", ("district_id", "department_id")),
+    Level(DayStreetDepartmentRollup, "day", ("district_id", "street_id", "channel", "department_id")),
+    Level(DayCategoryRollup, "day", ("district_id", "street_id", "category_id")),
+    DAILY,
+    Level(MonthDistrictRollup, "month", ("district_id", "channel")),
+    Level(MonthStreetRollup, "month", ("district_id", "street_id")),
+    Level(MonthDepartmentRollup, "month", ("district_id", "department_id")),
+    Level(MonthlyRollup, "month", ("district_id", "street_id", "channel", "department_id")),
+    Level(MonthCategoryRollup, "month", ("district_id", "street_id", "category_id")),
+    Level(MonthGridRollup, "month", ("district_id", "street_id", "community_id", "grid_id")),
+)
+
+
 class RollupState(models.Model):
     """The one row that says how far the rollups have read: the highest processed event id.
 
@@ -151,6 +319,8 @@ class RollupState(models.Model):
     same event twice."""
 
     high_water = models.BigIntegerField(_("已处理事件最大编号"), default=0)
+    # Set while ``rollup rebuild`` recounts (in parallel workers): catch-up waits for it to end.
+    rebuilding_since = models.DateTimeField(_("重算开始时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

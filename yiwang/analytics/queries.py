@@ -1,49 +1,27 @@
 """Read-only rollup queries for the map and the dashboard (issue 6): totals by category or channel,
 the whole period, and the daily or weekly series. Same counts and rules as :mod:`.metrics`; every
-number comes from :class:`DailyRollup`, never from the case table."""
+number comes from the rollup levels (:func:`.metrics.period_sums`), never from the case table."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import Sum
-
-from yiwang.analytics.metrics import Row, apply_three_rates, rollups_visible_to, three_rates
+from yiwang.analytics.metrics import Row, apply_three_rates, period_sums, three_rates
 from yiwang.analytics.models import MILESTONES, MetricSettings
 
 Step = Literal["day", "week"]
-
-
-def _sums() -> dict[str, Any]:
-    return {f"n_{m}": Sum(m) for m in MILESTONES}
-
-
-def _counts(r: Mapping[str, Any]) -> dict[str, int]:
-    return {m: int(r[f"n_{m}"] or 0) for m in MILESTONES}
 
 
 def by_category(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
     """Counts and 三率 per category, most registered first."""
     from yiwang.cases.models import Category
 
-    data = list(
-        rollups_visible_to(user)
-        .filter(day__gte=start, day__lte=end)
-        .values("category_id")
-        .annotate(**_sums())
-        .order_by("category_id")
-    )
-    names = dict(
-        Category.objects.filter(pk__in=[r["category_id"] for r in data if r["category_id"]]).values_list(
-            "pk", "name"
-        )
-    )
-    return _finish(
-        [Row(id=r["category_id"], name=names.get(r["category_id"], "—"), counts=_counts(r)) for r in data]
-    )
+    sums = period_sums(start, end, ("category_id",), user)
+    ids = [key[0] for key in sums if key[0] is not None]
+    names = dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return _finish([Row(id=key[0], name=names.get(key[0], "—"), counts=c) for key, c in sums.items()])
 
 
 def by_channel(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
@@ -51,18 +29,9 @@ def by_channel(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
     from yiwang.cases.choices import Channel
 
     labels = dict(Channel.choices)
-    data = list(
-        rollups_visible_to(user)
-        .filter(day__gte=start, day__lte=end)
-        .values("channel")
-        .annotate(**_sums())
-        .order_by("channel")
-    )
+    sums = period_sums(start, end, ("channel",), user)
     return _finish(
-        [
-            Row(id=None, name=str(labels.get(r["channel"], r["channel"] or "—")), counts=_counts(r))
-            for r in data
-        ]
+        [Row(id=None, name=str(labels.get(key[0], key[0] or "—")), counts=c) for key, c in sums.items()]
     )
 
 
@@ -75,13 +44,17 @@ def _finish(rows: list[Row]) -> list[Row]:
 
 def overall(*, start: dt.date, end: dt.date, user: Any = None, grid_id: int | None = None) -> Row:
     """The whole visible area (or one grid of it) over the period, as one row with its 三率."""
-    qs = rollups_visible_to(user).filter(day__gte=start, day__lte=end)
-    if grid_id is not None:
-        qs = qs.filter(grid_id=grid_id)
-    agg = qs.aggregate(**_sums())
-    row = Row(id=None, name="", counts=_counts(agg))
+    filters = {} if grid_id is None else {"grid_id": grid_id}
+    row = Row(id=None, name="", counts=period_sums(start, end, (), user, **filters)[()])
     apply_three_rates(row, MetricSettings.current())
     return row
+
+
+def daily_counts(*, start: dt.date, end: dt.date, user: Any = None) -> list[tuple[dt.date, dict[str, int]]]:
+    """Milestone counts per day of the period (every day present, zeros included)."""
+    by_day = {key[0]: counts for key, counts in period_sums(start, end, ("day",), user).items()}
+    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return [(d, by_day.get(d, dict.fromkeys(MILESTONES, 0))) for d in days]
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -99,14 +72,7 @@ class Point:
 def series(*, start: dt.date, end: dt.date, step: Step = "day", user: Any = None) -> list[Point]:
     """Counts and 三率 per day or per ISO week (Monday first) over ``start`` … ``end``; every step is
     present, empty ones with zero counts, so a chart's axis has no gaps."""
-    per_day = {
-        r["day"]: _counts(r)
-        for r in rollups_visible_to(user)
-        .filter(day__gte=start, day__lte=end)
-        .values("day")
-        .annotate(**_sums())
-        .order_by("day")
-    }
+    per_day = dict(daily_counts(start=start, end=end, user=user))
     buckets: dict[dt.date, dict[str, int]] = {}
     day = start
     while day <= end:

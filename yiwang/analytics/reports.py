@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -23,7 +22,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yiwang.analytics import metrics
+from yiwang.analytics import metrics, queries
 from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, Report, ReportKind, ReportStatus
 from yiwang.cases.errors import InvalidCaseInput
 from yiwang.core.audit import record
@@ -197,27 +196,10 @@ def build_workbook(report: Report, *, progress: Callable[[str], None] | None = N
         metrics.evaluation(start=start, end=end, group_by="street", user=user),
     )
     say("trend")
-    _trend_sheet(wb.create_sheet("每日趋势"), daily_counts(start=start, end=end, user=user))
+    _trend_sheet(wb.create_sheet("每日趋势"), queries.daily_counts(start=start, end=end, user=user))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def daily_counts(*, start: dt.date, end: dt.date, user: Any = None) -> list[tuple[dt.date, dict[str, int]]]:
-    """Milestone counts per day of the period (every day present, zeros included)."""
-    rows = (
-        metrics.rollups_visible_to(user)
-        .filter(day__gte=start, day__lte=end)
-        .values("day")
-        .annotate(**{m: Sum(m) for m in MILESTONES})
-        .order_by("day")
-    )
-    by_day: dict[dt.date, dict[str, int]] = {}
-    for row in rows:
-        values: dict[str, Any] = dict(row)
-        by_day[values["day"]] = {m: int(values[m] or 0) for m in MILESTONES}
-    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-    return [(d, by_day.get(d, dict.fromkeys(MILESTONES, 0))) for d in days]
 
 
 def _pct(value: float | None) -> float | None:

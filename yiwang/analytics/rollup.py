@@ -27,15 +27,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yiwang.analytics.models import (
-    DIMENSIONS,
+    LEVELS,
     MILESTONES,
-    MONTH_DIMENSIONS,
     CaseTrack,
-    DailyRollup,
-    MonthlyRollup,
+    Level,
     ProcessedEvent,
     RollupState,
 )
+from yiwang.analytics.rollup_store import add_counts
 from yiwang.cases.choices import Clock, EventKind, Satisfaction
 from yiwang.cases.models import Case, CaseEvent
 
@@ -53,8 +52,12 @@ TRACK_FIELDS = (
 # (day, district, street, community, grid, category, channel, department)
 Key = tuple[dt.date, int | None, int | None, int | None, int | None, int | None, str, int | None]
 Dims = tuple[int | None, int | None, int | None, int | None, int | None, str]
-# (month, district, street, channel, department)
-MonthKey = tuple[dt.date, int | None, int | None, str, int | None]
+# (period, *the dimensions a level keeps)
+LevelKey = tuple[Any, ...]
+# Counts of one combination as a list in the order of MILESTONES (cheaper than a Counter when a
+# rebuild adds up tens of millions of events).
+Vector = list[int]
+INDEX = {m: i for i, m in enumerate(MILESTONES)}
 
 
 def overlap_window() -> int:
@@ -154,7 +157,7 @@ def count_events(
     events: Iterable[Mapping[str, Any]],
     tracks: dict[int, CaseTrack],
     dims: Mapping[int, Dims],
-    counts: dict[Key, Counter[str]],
+    counts: dict[Key, Vector],
 ) -> None:
     """Fold ``events`` (in id order) into ``counts``, updating ``tracks`` in place."""
     for event in events:
@@ -166,16 +169,32 @@ def count_events(
         if not milestones:
             continue
         d, s, c, g, cat, ch = dims.get(case_id, (None, None, None, None, None, ""))
-        counts.setdefault((_day(event["at"]), d, s, c, g, cat, ch, dept), Counter()).update(milestones)
+        key = (_day(event["at"]), d, s, c, g, cat, ch, dept)
+        vector = counts.get(key)
+        if vector is None:
+            vector = counts[key] = [0] * len(MILESTONES)
+        for m in milestones:
+            vector[INDEX[m]] += 1
 
 
-def month_key(key: Key) -> MonthKey:
-    """The month-level combination a daily combination is summed into."""
-    day, district, street, _community, _grid, _category, channel, department = key
-    return (day.replace(day=1), district, street, channel, department)
+def project(level: Level, counts: Mapping[Key, Vector]) -> dict[LevelKey, Vector]:
+    """Sum daily counts into the combinations ``level`` keeps (its period, its dimensions)."""
+    out: dict[LevelKey, Vector] = {}
+    positions = level.positions
+    monthly = level.period == "month"
+    for key, vector in counts.items():
+        day = key[0]
+        target = (day.replace(day=1) if monthly else day, *(key[1 + i] for i in positions))
+        into = out.get(target)
+        out[target] = list(vector) if into is None else [a + b for a, b in zip(into, vector, strict=True)]
+    return out
 
 
-def row_key(key: Key | MonthKey) -> str:
+def as_vectors(counts: Mapping[Key, Mapping[str, int]]) -> dict[Key, Vector]:
+    return {key: [c.get(m, 0) for m in MILESTONES] for key, c in counts.items()}
+
+
+def row_key(key: Key | LevelKey) -> str:
     """The text form of a dimension combination (``DailyRollup.key``, ``MonthlyRollup.key``)."""
     return "|".join("" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in key)
 
@@ -193,44 +212,22 @@ def _lock_state() -> RollupState:
     return RollupState.objects.select_for_update().get(pk=1)
 
 
-def _upsert_level(
-    model: type[DailyRollup] | type[MonthlyRollup],
-    period_field: str,
-    dims: tuple[str, ...],
-    counts: Mapping[Any, Counter[str]],
-) -> None:
-    keys = {row_key(k): k for k in counts}
-    existing = {r.key: r for r in model.objects.filter(key__in=list(keys))}
-    rows: list[Any] = []
-    for text, key in keys.items():
-        row = existing.get(text)
-        if row is None:
-            period, *values = key
-            row = model(key=text, **{period_field: period}, **dict(zip(dims, values, strict=True)))
-        for name, n in counts[key].items():
-            setattr(row, name, getattr(row, name) + n)
-        rows.append(row)
-    # Safe read-modify-write: every writer holds the state row lock.
-    model.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["key"], update_fields=list(MILESTONES), batch_size=500
-    )
-
-
-def _upsert(counts: Mapping[Key, Counter[str]]) -> None:
-    """Add the counts to the daily rows and to the month rows they sum into."""
-    _upsert_level(DailyRollup, "day", DIMENSIONS, counts)
-    months: dict[MonthKey, Counter[str]] = {}
-    for key, counter in counts.items():
-        months.setdefault(month_key(key), Counter()).update(counter)
-    _upsert_level(MonthlyRollup, "month", MONTH_DIMENSIONS, months)
+def add(counts: Mapping[Key, Vector] | Mapping[Key, Mapping[str, int]]) -> None:
+    """Add daily counts (vectors, or milestone → count mappings) to every level of the rollups
+    (the caller holds the state lock or owns the cases, see :mod:`.rollup_store`)."""
+    vectors: Any = counts
+    if counts and isinstance(next(iter(counts.values())), Mapping):
+        vectors = as_vectors(counts)  # type: ignore[arg-type]
+    for level in LEVELS:
+        add_counts(level, project(level, vectors))
 
 
 def _process(events: list[dict[str, Any]]) -> None:
     case_ids = {e["case_id"] for e in events}
     tracks = {t.case_id: t for t in CaseTrack.objects.filter(case_id__in=sorted(case_ids))}
-    counts: dict[Key, Counter[str]] = {}
+    counts: dict[Key, Vector] = {}
     count_events(events, tracks, _dims_of(case_ids), counts)
-    _upsert(counts)
+    add(counts)
     CaseTrack.objects.bulk_create(
         list(tracks.values()),
         update_conflicts=True,
@@ -251,6 +248,8 @@ def catch_up_once(*, batch: int = DEFAULT_BATCH, overlap: int | None = None) -> 
     window = overlap_window() if overlap is None else overlap
     with transaction.atomic():
         state = _lock_state()
+        if state.rebuilding_since is not None:
+            return BatchResult(0, state.high_water)  # a rebuild is recounting: it hands over at its end
         low = max(0, state.high_water - window)
         done = ProcessedEvent.objects.filter(event_id__gt=low).values("event_id")
         events = list(
@@ -290,30 +289,14 @@ def catch_up(
             return total
 
 
-def rebuild(*, batch: int = 5000, progress: Callable[[BatchResult], None] | None = None) -> int:
-    """Empty the rollups and count every event again from the first; returns how many.
-
-    The emptying is one transaction under the state lock; the recount goes in ordinary catch-up
-    batches, so workers may keep running (dashboards see growing numbers until it ends)."""
-    with transaction.atomic():
-        state = _lock_state()
-        DailyRollup.objects.all().delete()
-        MonthlyRollup.objects.all().delete()
-        CaseTrack.objects.all().delete()
-        ProcessedEvent.objects.all().delete()
-        state.high_water = 0
-        state.save(update_fields=["high_water", "updated_at"])
-    return catch_up(batch=batch, progress=progress)
-
-
 # --- checking ---------------------------------------------------------------------------------------
-def _recount(*, upto: int | None, skip: Iterable[int]) -> dict[Key, Counter[str]]:
+def _recount(*, upto: int | None, skip: Iterable[int]) -> dict[Key, Vector]:
     skipped = set(skip)
     qs = CaseEvent.objects.order_by("pk")
     if upto is not None:
         qs = qs.filter(pk__lte=upto)
     tracks: dict[int, CaseTrack] = {}
-    counts: dict[Key, Counter[str]] = {}
+    counts: dict[Key, Vector] = {}
     last, chunk = 0, 20_000
     while True:
         rows = list(qs.filter(pk__gt=last).values(*EVENT_FIELDS)[:chunk])
@@ -325,8 +308,11 @@ def _recount(*, upto: int | None, skip: Iterable[int]) -> dict[Key, Counter[str]
     return counts
 
 
-def _by_text(counts: Mapping[Any, Counter[str]]) -> dict[str, Counter[str]]:
-    return {row_key(k): Counter({m: n for m, n in c.items() if n}) for k, c in counts.items()}
+def _by_text(counts: Mapping[Any, Vector]) -> dict[str, Counter[str]]:
+    return {
+        row_key(k): Counter({m: n for m, n in zip(MILESTONES, v, strict=True) if n})
+        for k, v in counts.items()
+    }
 
 
 def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dict[str, Counter[str]]:
@@ -357,19 +343,16 @@ def _compare(
 
 
 def verify() -> list[Difference]:
-    """Compare the stored rollups (day and month levels) with a recount of the events they claim
-    to have counted."""
+    """Compare the stored rollups (every level) with a recount of the events they claim to have
+    counted."""
     state = RollupState.objects.filter(pk=1).first()
     high = state.high_water if state else 0
     low = max(0, high - overlap_window())
     done = set(ProcessedEvent.objects.filter(event_id__gt=low).values_list("event_id", flat=True))
     pending = set(CaseEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True)) - done
     counts = _recount(upto=high, skip=pending)
-    months: dict[MonthKey, Counter[str]] = {}
-    for key, counter in counts.items():
-        months.setdefault(month_key(key), Counter()).update(counter)
-    return _compare(
-        "day", _by_text(counts), {r["key"]: r for r in DailyRollup.objects.values("key", *MILESTONES)}
-    ) + _compare(
-        "month", _by_text(months), {r["key"]: r for r in MonthlyRollup.objects.values("key", *MILESTONES)}
-    )
+    diffs: list[Difference] = []
+    for level in LEVELS:
+        stored = {r["key"]: r for r in level.model._default_manager.values("key", *MILESTONES)}
+        diffs += _compare(level.model._meta.model_name or "", _by_text(project(level, counts)), stored)
+    return diffs

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from yiwang.analytics import rollup
+from yiwang.analytics import rebuild, rollup
+from yiwang.analytics.models import RollupState
 
 
 class Command(BaseCommand):
@@ -17,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["catch-up", "rebuild", "verify"])
         parser.add_argument("--batch", type=int, default=5000, help="events per transaction")
         parser.add_argument("--limit", type=int, default=50, help="verify: differences to print")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="rebuild: processes counting in parallel (PostgreSQL)"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="rebuild: even though an earlier rebuild never finished"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action, batch = options["action"], options["batch"]
@@ -26,10 +33,23 @@ class Command(BaseCommand):
             self.stdout.write(f"  … event id {result.high_water} (+{result.processed})")
 
         if action == "catch-up":
+            state = RollupState.objects.filter(pk=1).first()
+            if state is not None and state.rebuilding_since is not None:
+                self.stderr.write(
+                    f"统计重算自 {state.rebuilding_since:%Y-%m-%d %H:%M} 起进行中，增量统计等待其结束 / "
+                    "a rebuild is under way (or died: rerun it with --force); catch-up waits for it"
+                )
             n = rollup.catch_up(batch=batch, progress=progress)
             self.stdout.write(f"counted {n} events in {time.perf_counter() - started:.1f} s")
         elif action == "rebuild":
-            n = rollup.rebuild(batch=batch, progress=progress)
+
+            def ranges(p: rebuild.Progress) -> None:
+                self.stdout.write(f"  … {p.ranges_done}/{p.ranges} case ranges, {p.events} events")
+
+            try:
+                n = rebuild.rebuild(workers=options["workers"], force=options["force"], progress=ranges)
+            except rebuild.RebuildRunning as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(f"rebuilt from {n} events in {time.perf_counter() - started:.1f} s")
         else:
             diffs = rollup.verify()

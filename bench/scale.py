@@ -1,0 +1,515 @@
+"""Scale benchmark (issues 6 and 7): a district (15 k grids, 1 M cases) or a megacity (50 k grids,
+10 M cases, PostgreSQL); generation, rollup rebuild, every dashboard metric for several periods,
+the map overview and the dashboard page, the web process's memory — each next to its reference
+measured in the same run (a plain GROUP BY over the case table).
+
+    python bench/scale.py district            # SQLite file under /tmp/yiwang-bench-scale (or DATABASE_URL)
+    DATABASE_URL=postgres://…/yiwang_district python bench/scale.py district
+    DATABASE_URL=postgres://…/yiwang_megacity python bench/scale.py megacity
+    options: --cases N --grids N (override the profile), --repeats 5, --write, --keep (reuse the data)
+
+The database must be empty (or hold this profile's data with --keep). On PostgreSQL the loader
+disables foreign-key triggers for its own sessions (``session_replication_role``, superuser) and
+drops and recreates the case tables' secondary indexes around the load, as a bulk import would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import _common, scale_data  # noqa: E402
+
+BENCH_DIR = Path("/tmp/yiwang-bench-scale")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    districts: int
+    streets: int  # per district
+    communities: int  # per street
+    grids: int  # total
+    cases: int
+    years: float
+    departments: int
+
+
+PROFILES = {
+    "district": Profile("district", 1, 24, 25, 15_000, 1_000_000, 1.0, 60),
+    "megacity": Profile("megacity", 10, 20, 10, 50_000, 10_000_000, 2.0, 120),
+}
+# Qingdao's districts (GB/T 2260), so the codes look like real ones; 370211 is the demo's.
+DISTRICT_CODES = (
+    "370211",
+    "370202",
+    "370203",
+    "370212",
+    "370213",
+    "370214",
+    "370215",
+    "370281",
+    "370283",
+    "370285",
+)
+SIZE = 0.004  # grid square side, degrees
+
+
+def geography(profile: Profile) -> list[tuple[int, int, int, int, float, float]]:
+    """Districts, streets, communities and square grids; returns (grid, community, street,
+    district, lng, lat) per grid."""
+    from yiwang.grids.models import Division, DivisionLevel, Grid
+
+    if Grid.objects.exists():
+        return [
+            (g, c, s, d, x, y)
+            for g, c, s, d, x, y in Grid.objects.values_list(
+                "pk",
+                "community_id",
+                "community__street_id",
+                "community__district_id",
+                "center_lng",
+                "center_lat",
+            ).order_by("pk")
+        ]
+    per_community = -(-profile.grids // (profile.districts * profile.streets * profile.communities))
+    cols = int((profile.grids**0.5) * 1.2)
+    k = 0
+    for d_index in range(profile.districts):
+        code = DISTRICT_CODES[d_index]
+        district = Division.objects.create(
+            code=f"{code}000000", name=f"区{d_index + 1}", level=DivisionLevel.DISTRICT
+        )
+        for s in range(profile.streets):
+            street = Division.objects.create(
+                code=f"{code}{s + 1:03d}000",
+                name=f"街道{d_index + 1}-{s + 1}",
+                level=DivisionLevel.STREET,
+                parent=district,
+                district=district,
+            )
+            communities = Division.objects.bulk_create(
+                [
+                    Division(
+                        code=f"{code}{s + 1:03d}{c + 1:03d}",
+                        name=f"社区{d_index + 1}-{s + 1}-{c + 1}",
+                        level=DivisionLevel.COMMUNITY,
+                        parent=street,
+                        district=district,
+                        street=street,
+                    )
+                    for c in range(profile.communities)
+                ]
+            )
+            grids = []
+            for community in communities:
+                for g in range(per_community):
+                    if k >= profile.grids:
+                        break
+                    x, y = 119.5 + (k % cols) * SIZE, 35.5 + (k // cols) * SIZE
+                    ring = [[x, y], [x + SIZE, y], [x + SIZE, y + SIZE], [x, y + SIZE], [x, y]]
+                    grids.append(
+                        Grid(
+                            code=f"{community.code}{g + 1:03d}",
+                            name=f"网格{k + 1}",
+                            community=community,
+                            boundary={"type": "Polygon", "coordinates": [ring]},
+                            min_lng=x,
+                            min_lat=y,
+                            max_lng=x + SIZE,
+                            max_lat=y + SIZE,
+                            center_lng=x + SIZE / 2,
+                            center_lat=y + SIZE / 2,
+                        )
+                    )
+                    k += 1
+            Grid.objects.bulk_create(grids, batch_size=2000)
+    return geography(profile)
+
+
+def departments(profile: Profile) -> list[int]:
+    from yiwang.people.models import Department
+
+    have = list(Department.objects.filter(code__startswith="SCALE-").values_list("pk", flat=True))
+    if have:
+        return have
+    made = Department.objects.bulk_create(
+        [
+            Department(code=f"SCALE-{i:03d}", name=f"承办单位{i}", kind="functional")
+            for i in range(profile.departments)
+        ]
+    )
+    return [d.pk for d in made]
+
+
+def _secondary_indexes(cursor: Any, vendor: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the case tables' indexes that no constraint owns."""
+    if vendor == "postgresql":
+        cursor.execute(
+            """SELECT i.indexname, i.indexdef FROM pg_indexes i
+               WHERE i.tablename IN ('cases_case', 'cases_caseevent')
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"""
+        )
+    else:
+        cursor.execute(
+            """SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+               AND tbl_name IN ('cases_case', 'cases_caseevent') AND sql NOT LIKE 'CREATE UNIQUE%'"""
+        )
+    return list(cursor.fetchall())
+
+
+def load_cases(profile: Profile, cases: int, plan: scale_data.Plan) -> tuple[float, int]:
+    """Generate and load ``cases`` cases with their events; returns (seconds, events)."""
+    from django.db import connection
+
+    chunk = 100_000
+    ranges = [(lo, min(lo + chunk, cases + 1)) for lo in range(1, cases + 1, chunk)]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        indexes = _secondary_indexes(cursor, connection.vendor)
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    if connection.vendor == "postgresql":
+        connection.close()
+        dsn = _dsn()
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            events = sum(
+                pool.starmap(scale_data.load_postgresql, [(dsn, plan, lo, hi, lo) for lo, hi in ranges])
+            )
+        with connection.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            for table in ("cases_case", "cases_caseevent"):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
+            cursor.execute("ANALYZE cases_case")
+            cursor.execute("ANALYZE cases_caseevent")
+    else:
+        path = str(connection.settings_dict["NAME"])
+        connection.close()
+        events = sum(scale_data.load_sqlite(path, plan, lo, hi, lo) for lo, hi in ranges)
+        with connection.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            cursor.execute("ANALYZE")
+    return time.perf_counter() - started, events
+
+
+def _dsn() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"host={s['HOST'] or 'localhost'} port={s['PORT'] or 5432} dbname={s['NAME']} user={s['USER']} password={s['PASSWORD']}"
+
+
+def leader() -> Any:
+    from yiwang.grids.models import Division
+    from yiwang.people.models import Grant, Role, User
+
+    user, created = User.objects.get_or_create(username="scale_leader")
+    if created:
+        for district in Division.objects.filter(level="district"):
+            Grant.objects.create(user=user, role=Role.LEADER, division=district)
+    return user
+
+
+def periods(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    month = today.replace(day=1)
+    last_month_end = month - dt.timedelta(days=1)
+    return [
+        ("this month", month, today),
+        ("last month", last_month_end.replace(day=1), last_month_end),
+        ("this year", today.replace(month=1, day=1), today),
+        ("last 12 months", (month - dt.timedelta(days=335)).replace(day=1), today),
+        ("odd range (edge days + months)", today - dt.timedelta(days=200), today - dt.timedelta(days=9)),
+    ]
+
+
+def reference_group_by(start: dt.date, end: dt.date) -> Any:
+    """The plain GROUP BY: 三率 counts per street straight from the case table."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from yiwang.cases.models import Case
+
+    lo = timezone.make_aware(dt.datetime.combine(start, dt.time()))
+    hi = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    return list(
+        Case.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        .order_by()
+        .values("street_id")
+        .annotate(
+            n=Count("id"),
+            dispatched=Count("id", filter=Q(dispatched_at__isnull=False)),
+            signed=Count("id", filter=Q(signed_at__isnull=False, accept_breached_at__isnull=True)),
+            called=Count("id", filter=Q(called_back_at__isnull=False)),
+            solved=Count("id", filter=Q(solved=True)),
+            satisfied=Count("id", filter=Q(satisfaction__in=["satisfied", "basically_satisfied"])),
+        )
+    )
+
+
+def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any]]:
+    from yiwang.analytics import metrics, queries
+
+    span = {"start": start, "end": end, "user": user}
+    step = "day" if (end - start).days <= 62 else "week"
+    return [
+        ("三率 by street", lambda: metrics.three_rates(group_by="street", **span)),
+        ("三率 by department", lambda: metrics.three_rates(group_by="department", **span)),
+        ("三率 by grid", lambda: metrics.three_rates(group_by="grid", **span)),
+        ("数字城管 by street", lambda: metrics.evaluation(group_by="street", **span)),
+        ("by category", lambda: queries.by_category(**span)),
+        ("by channel", lambda: queries.by_channel(**span)),
+        ("overall", lambda: queries.overall(**span)),
+        (f"trend per {step}", lambda: queries.series(step=step, **span)),
+    ]
+
+
+def web_memory() -> tuple[float, float, str]:
+    """Resident memory of a fresh process after Django setup, then with the grid index and the
+    active classifier loaded (MB), as a web worker holds them."""
+    code = (
+        "import os, django; django.setup()\n"
+        "def rss():\n"
+        "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024\n"
+        "import yiwang.config.urls\n"  # the URLconf imports every view, as a web worker does
+        "base = rss()\n"
+        "from yiwang.grids.locator import get_index\n"
+        "from yiwang.dispatch.classifier.service import active_classifier\n"
+        "n = len(get_index().ids) if hasattr(get_index(), 'ids') else 0\n"
+        "clf = active_classifier()\n"
+        "print(base, rss(), 'classifier' if clf is not None else 'no classifier')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    base, loaded, what = out.stdout.split()[-3:]
+    return float(base), float(loaded), what
+
+
+def train_classifier(categories: list[int]) -> None:
+    """A classifier over the categories in use, from synthetic texts: its size (features ×
+    classes) is what matters for memory, not its accuracy."""
+    import random
+
+    from yiwang.cases.models import Category
+    from yiwang.dispatch.actions import register_model
+    from yiwang.dispatch.classifier.model import fit
+    from yiwang.dispatch.models import ClassifierModel
+
+    if ClassifierModel.objects.filter(is_active=True).exists():
+        return
+    names = dict(Category.objects.filter(pk__in=categories).values_list("code", "name"))
+    rng = random.Random(1)
+    alphabet = "路灯井盖垃圾噪音占道停车漏水供暖物业拖欠工资施工扰民绿化破损违建油烟排污"
+    texts, labels = [], []
+    for code, name in names.items():
+        for _ in range(30):
+            texts.append(name + "".join(rng.choice(alphabet) for _ in range(40)))
+            labels.append(code)
+    model = fit(texts, labels)
+    counts = {c: labels.count(c) for c in names}
+    register_model(
+        model,
+        actor=None,
+        name="scale-bench",
+        source="synthetic",
+        n_train=len(texts),
+        label_counts=counts,
+        activate=True,
+    )
+
+
+def page_weight(client: Any) -> tuple[int, int]:
+    """Bytes of the map page as a browser fetches it: HTML, its static CSS/JS, the map data —
+    raw and gzip-compressed (what the reverse proxy sends)."""
+    from django.contrib.staticfiles import finders
+    from django.urls import reverse
+
+    html = client.get(reverse("web:map")).content
+    raw, sent = len(html), len(gzip.compress(html))
+    for path in set(re.findall(rb'(?:src|href)="/static/([^"?]+)', html)):
+        found = finders.find(path.decode())
+        if found:
+            body = Path(found).read_bytes()
+            raw += len(body)
+            sent += len(gzip.compress(body))
+    data = client.get(reverse("web:map_data"), HTTP_ACCEPT_ENCODING="gzip")
+    body = data.content
+    raw += len(gzip.decompress(body)) if data.get("Content-Encoding") == "gzip" else len(body)
+    sent += len(body)
+    return raw, sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("profile", choices=sorted(PROFILES))
+    parser.add_argument("--cases", type=int)
+    parser.add_argument("--grids", type=int)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="rollup rebuild processes (PostgreSQL)")
+    parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
+    args = parser.parse_args()
+    base = PROFILES[args.profile]
+    profile = Profile(
+        base.name,
+        base.districts,
+        base.streets,
+        base.communities,
+        args.grids or base.grids,
+        args.cases or base.cases,
+        base.years,
+        base.departments,
+    )
+    _common.setup_django(BENCH_DIR, f"{profile.name}.sqlite3")
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from yiwang.analytics import rebuild
+    from yiwang.analytics.models import LEVELS
+    from yiwang.cases.models import Case, CaseEvent, Category
+
+    vendor = connection.vendor
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    t = time.perf_counter()
+    grids = geography(profile)
+    depts = departments(profile)
+    geo_s = time.perf_counter() - t
+    categories = list(
+        Category.objects.filter(is_active=True).order_by("code").values_list("pk", flat=True)[:300]
+    )
+    have = Case.objects.count()
+    gen_s, rebuild_s = 0.0, 0.0
+    now = timezone.now().timestamp()
+    if have == 0:
+        plan = scale_data.Plan(
+            grids, categories, depts, now - profile.years * 365 * scale_data.DAY, now, vendor
+        )
+        gen_s, _events = load_cases(profile, profile.cases, plan)
+        t = time.perf_counter()
+        rebuild.rebuild(workers=args.workers)
+        rebuild_s = time.perf_counter() - t
+    n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
+    level_rows = {lv.model._meta.model_name: lv.model._default_manager.count() for lv in LEVELS}
+    user = leader()
+    today = timezone.localdate()
+    say(
+        f"`python bench/scale.py {profile.name}` on {vendor}: {len(grids):,} grids, {n_cases:,} cases, "
+        f"{n_events:,} events over {profile.years:g} year(s); {_common.today()}; {_common.machine()}."
+    )
+    say("")
+    say("| step | time | notes |")
+    say("|---|---:|---|")
+    if gen_s:
+        say(
+            f"| generate + load cases and events | {gen_s / 60:.1f} min | {n_cases / gen_s:,.0f} cases/s, {n_events / gen_s:,.0f} events/s; geography {geo_s:.0f} s |"
+        )
+        say(
+            f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; rows: "
+            + ", ".join(f"{k} {v:,}" for k, v in level_rows.items())
+            + " |"
+        )
+    say("")
+    say("| period | metric | median | plain GROUP BY (reference) | ratio |")
+    say("|---|---|---:|---:|---:|")
+    worst: list[float] = []
+    ratios: list[float] = []
+    for label, start, end in periods(today):
+        ref_times, _r = _common.timed(
+            lambda s=start, e=end: reference_group_by(s, e), max(1, args.repeats // 2)
+        )
+        ref = _common.median(ref_times) * 1000
+        for name, call in metric_calls(user, start, end):
+            call()  # warm
+            times, _r = _common.timed(call, args.repeats)
+            ms = _common.median(times) * 1000
+            worst.append(ms)
+            ratios.append(ref / ms)
+            say(f"| {label} ({start} … {end}) | {name} | {ms:.1f} ms | {ref:.0f} ms | {ref / ms:.0f}× |")
+    say("")
+    client = Client()
+    client.force_login(user)
+    say("| request (test client, all middleware, a leader of every district) | median | notes |")
+    say("|---|---:|---|")
+
+    def get(url: str, params: dict[str, str] | None = None) -> Any:
+        def run() -> Any:
+            response = client.get(url, params or {}, HTTP_ACCEPT_ENCODING="gzip")
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return run
+
+    requests = [
+        ("map overview: grids with open counts and colours", reverse("web:map_data"), {}),
+        (
+            "map: grids coloured by 综合成绩, this year",
+            reverse("web:map_data"),
+            {"layer": "metric", "metric": "score", "period": "year"},
+        ),
+        ("dashboard page, this month", reverse("web:dashboard"), {"period": "month"}),
+        ("dashboard page, this year", reverse("web:dashboard"), {"period": "year"}),
+    ]
+    for label, url, params in requests:
+        get(url, params)()
+        times, response = _common.timed(get(url, params), args.repeats)
+        size = len(response.content)  # type: ignore[attr-defined]
+        say(f"| {label} | {_common.median(times) * 1000:.0f} ms | {size / 1024:,.0f} KiB sent |")
+    ref_map, _r = _common.timed(
+        lambda: list(
+            Case.objects.order_by()
+            .values("grid_id")
+            .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))
+        ),
+        max(1, args.repeats // 2),
+    )
+    say(f"| reference: plain GROUP BY grid over all cases | {_common.median(ref_map) * 1000:.0f} ms | — |")
+    raw, sent = page_weight(client)
+    say(
+        f"| map page weight (HTML + CSS/JS + map data) | — | {raw / 1e6:.2f} MB raw, {sent / 1e6:.2f} MB gzip |"
+    )
+    train_classifier(categories)
+    base_mb, loaded_mb, what = web_memory()
+    say(
+        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids and the {what} loaded |"
+    )
+    say("")
+    say(
+        f"Slowest metric call: {max(worst):.1f} ms; smallest ratio to the GROUP BY: {min(ratios):.0f}×; median ratio {_common.median(ratios):.0f}×."
+    )
+    if args.write:
+        title = f"Scale: {profile.name} on {'PostgreSQL' if vendor == 'postgresql' else 'SQLite'} (bench/scale.py)"
+        _common.write_section(title, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""``rollup rebuild``: cases replayed range by range (in parallel processes on PostgreSQL), the
+catch-up standing aside meanwhile, and a rebuild that died half-way refusing to be doubled."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from tests.analytics.helpers import play, stored
+from tests.cases.conftest import WEDNESDAY, new_case
+from tests.world import World
+from yiwang.analytics import rebuild, rollup
+from yiwang.analytics.models import LEVELS, RollupState
+
+
+def _all_levels() -> dict[str, set[tuple]]:
+    return {
+        level.model._meta.model_name or "": set(
+            level.model._default_manager.values_list("key", "registered", "dispatched", "closed", "called_back")
+        )
+        for level in LEVELS
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_rebuild_counts_what_the_incremental_path_counted(world: World) -> None:
+    # Committed data (transaction=True): on PostgreSQL the worker processes read it from their own
+    # connections; on SQLite the rebuild counts in this process (one writer).
+    rng = random.Random(11)
+    play(world, rng, cases=9, steps=120, between=lambda: rollup.catch_up(batch=rng.choice([2, 30])))
+    rollup.catch_up()
+    incremental, levels = stored(), _all_levels()
+    counted = rebuild.rebuild(workers=2, chunk=2)
+    assert counted == sum(1 for _ in rollup.CaseEvent.objects.all())
+    assert stored() == incremental
+    assert _all_levels() == levels
+    assert rollup.verify() == []
+    assert RollupState.objects.get().rebuilding_since is None
+
+
+def test_catch_up_stands_aside_while_a_rebuild_is_under_way(world: World) -> None:
+    new_case(world, at=WEDNESDAY)
+    RollupState.objects.create(pk=1, rebuilding_since=timezone.now())
+    assert rollup.catch_up() == 0
+    assert stored() == {}
+
+
+def test_a_rebuild_that_never_finished_blocks_a_second_one_until_forced(world: World) -> None:
+    new_case(world, at=WEDNESDAY)
+    RollupState.objects.create(pk=1, rebuilding_since=timezone.now())
+    with pytest.raises(CommandError, match="--force"):
+        call_command("rollup", "rebuild")
+    call_command("rollup", "rebuild", "--force")
+    assert RollupState.objects.get().rebuilding_since is None
+    assert sum(c["registered"] for c in stored().values()) == 1
+    assert rollup.verify() == []
+
+
+def test_rebuild_of_an_empty_database_counts_nothing(db: None) -> None:
+    assert rebuild.rebuild(workers=2) == 0
+    assert rollup.verify() == []
