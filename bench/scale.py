@@ -370,6 +370,8 @@ def main() -> None:
     parser.add_argument("--grids", type=int)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="rollup rebuild processes (PostgreSQL)")
+    parser.add_argument("--chunk", type=int, default=50_000, help="cases per rebuild range")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the rollups of existing data")
     parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
     args = parser.parse_args()
     base = PROFILES[args.profile]
@@ -415,8 +417,9 @@ def main() -> None:
             grids, categories, depts, now - profile.years * 365 * scale_data.DAY, now, vendor
         )
         gen_s, _events = load_cases(profile, profile.cases, plan)
+    if have == 0 or args.rebuild:
         t = time.perf_counter()
-        rebuild.rebuild(workers=args.workers)
+        rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True)
         rebuild_s = time.perf_counter() - t
     n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
     level_rows = {lv.model._meta.model_name: lv.model._default_manager.count() for lv in LEVELS}
@@ -433,6 +436,7 @@ def main() -> None:
         say(
             f"| generate + load cases and events | {gen_s / 60:.1f} min | {n_cases / gen_s:,.0f} cases/s, {n_events / gen_s:,.0f} events/s; geography {geo_s:.0f} s |"
         )
+    if rebuild_s:
         say(
             f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; rows: "
             + ", ".join(f"{k} {v:,}" for k, v in level_rows.items())

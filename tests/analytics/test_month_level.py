@@ -28,6 +28,15 @@ def test_a_period_splits_into_whole_months_and_edge_days() -> None:
     assert split_period(D(2026, 3, 2), D(2026, 3, 1)) == Split((), ())
 
 
+def test_the_month_so_far_is_read_as_a_month_since_nothing_happened_after_today() -> None:
+    today = D(2026, 11, 25)
+    assert split_period(D(2026, 11, 1), today, today=today) == Split((D(2026, 11, 1),), ())
+    assert split_period(D(2026, 1, 1), today, today=today).months[-1] == D(2026, 11, 1)
+    # A period ending before today keeps its edge days; one starting mid-month too.
+    assert split_period(D(2026, 11, 1), D(2026, 11, 20), today=today).months == ()
+    assert split_period(D(2026, 11, 3), today, today=today).months == ()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [4, 5])
 def test_month_rows_give_the_same_totals_as_the_daily_rows(world: World, seed: int) -> None:

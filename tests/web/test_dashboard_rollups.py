@@ -144,6 +144,26 @@ def test_export_has_one_sheet_per_table_with_the_same_rows(world: World) -> None
         assert values[1:] == table.rows, table.key
 
 
+def test_the_page_shows_the_lowest_scoring_grids_and_the_export_all_of_them(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yiwang.web.views import dashboard
+
+    rollup_example(world)
+    monkeypatch.setattr(dashboard, "GRID_ROWS", 1)
+    response = _client(world.leader).get(reverse("web:dashboard"), MARCH_QUERY)
+    table = {t.key: t for t in response.context["tables"]}["grid_rates"]
+    scored = [r for r in table.rows if r[10] is not None]
+    assert [r[10] for r in scored] == sorted(r[10] for r in scored)  # lowest score first
+    assert len(table.rows) > 1 and len(table.lines) == 1
+    assert "页面显示前 1 行" in response.content.decode()
+    book = load_workbook(
+        io.BytesIO(_client(world.leader).get(reverse("web:dashboard_export"), MARCH_QUERY).content)
+    )
+    sheet = next(ws for ws in book.worksheets if ws.title == table.title[:31])
+    assert sheet.max_row - 1 == len(table.rows)
+
+
 def test_overdue_list_and_export_neutralise_formulas(world: World) -> None:
     from tests.web.conftest import new_case
 

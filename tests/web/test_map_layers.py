@@ -19,6 +19,7 @@ from tests.web.dash_helpers import MARCH, MARCH_QUERY, rollup_example
 from tests.world import World
 from yiwang.cases import actions
 from yiwang.cases.models import Case
+from yiwang.grids.models import Division
 from yiwang.people.models import Role
 from yiwang.web import map_layers
 from yiwang.web.map_layers import Overlay, visible_overlays
@@ -151,6 +152,43 @@ def test_hotspot_layer_only_reads_the_last_days(world: World) -> None:
     _report(world, "翠湖花园小区夜宵摊油烟噪音", "翠湖花园小区楼下夜宵摊油烟大还吵。", "13800000002", 45)
     assert _layer(world.dispatcher_a, layer="hotspots", days="30")["hotspots"] == []
     assert len(_layer(world.dispatcher_a, layer="hotspots", days="60")["hotspots"]) == 1
+
+
+def test_hotspot_layer_reads_the_background_snapshot_once_mined(world: World) -> None:
+    from yiwang.dispatch.hotspots import refresh_snapshots
+    from yiwang.dispatch.models import HotspotSnapshot
+
+    _report(world, "翠湖花园小区楼下餐馆油烟扰民", "翠湖花园小区餐馆油烟直排。", "13800000001", 3)
+    _report(world, "翠湖花园小区夜宵摊油烟噪音", "翠湖花园小区楼下夜宵摊油烟大还吵。", "13800000002", 2)
+    assert refresh_snapshots() == Division.objects.filter(level__in=["district", "street"]).count()
+    # Proof the layer reads the stored rows, not a live mining: change the stored label.
+    for row in HotspotSnapshot.objects.exclude(hotspots=[]):
+        row.hotspots = [{**h, "label": "（快照）" + h["label"]} for h in row.hotspots]
+        row.save()
+    [spot] = _layer(world.dispatcher_a, layer="hotspots", days="30")["hotspots"]
+    assert spot["label"].startswith("（快照）")
+    assert spot["count"] == 2
+    [spot] = _layer(world.leader, layer="hotspots", days="30")["hotspots"]
+    assert spot["label"].startswith("（快照）")
+    assert _layer(world.dispatcher_b, layer="hotspots", days="30")["hotspots"] == []
+
+
+def test_users_who_do_not_see_whole_areas_get_a_live_mining_of_their_own_cases(world: World) -> None:
+    from yiwang.dispatch.hotspots import refresh_snapshots, snapshot_for
+
+    _report(world, "翠湖花园小区楼下餐馆油烟扰民", "翠湖花园小区餐馆油烟直排。", "13800000001", 3)
+    _report(world, "翠湖花园小区夜宵摊油烟噪音", "翠湖花园小区楼下夜宵摊油烟大还吵。", "13800000002", 2)
+    refresh_snapshots()
+    assert snapshot_for(world.dispatcher_a, 30) is not None
+    for user in (world.operator, world.handler_a, world.grid_worker_a1):
+        assert snapshot_for(user, 30) is None, user
+    assert snapshot_for(world.dispatcher_a, 60) is None  # only the default period is mined ahead
+    # A dispatcher of street A before the first background run: mined live.
+    from yiwang.dispatch.models import HotspotSnapshot
+
+    HotspotSnapshot.objects.all().delete()
+    assert snapshot_for(world.dispatcher_a, 30) is None
+    assert len(_layer(world.dispatcher_a, layer="hotspots", days="30")["hotspots"]) == 1
 
 
 # --- grid staff -------------------------------------------------------------------------------------

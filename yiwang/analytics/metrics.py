@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from yiwang.analytics.models import DAILY, LEVELS, MILESTONES, Level, MetricSettings
 from yiwang.analytics.periods import split_period
@@ -124,7 +125,7 @@ def period_sums(
     dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
     day_level = choose_level("day", dims) or DAILY
     month_level = None if "day" in group else choose_level("month", dims)
-    split = split_period(start, end)
+    split = split_period(start, end, today=timezone.localdate())
     ranges = ((start, end),) if month_level is None else split.day_ranges
     parts = [
         _sums(rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters), group)

@@ -18,10 +18,15 @@ class Split:
     day_ranges: tuple[tuple[dt.date, dt.date], ...]  # the remaining days, as inclusive ranges
 
 
-def split_period(start: dt.date, end: dt.date) -> Split:
-    """``start`` … ``end`` (inclusive) as whole months plus at most two ranges of edge days."""
+def split_period(start: dt.date, end: dt.date, today: dt.date | None = None) -> Split:
+    """``start`` … ``end`` (inclusive) as whole months plus at most two ranges of edge days.
+
+    With ``today``: nothing has happened after it yet, so a month whose days after ``end`` are all
+    in the future holds exactly the period's days (this month so far is read as a month)."""
     if end < start:
         return Split((), ())
+    if today is not None and end >= today:
+        end = max(end, _next_month(today) - dt.timedelta(days=1))
     first_whole = start if start.day == 1 else _next_month(start)
     months: list[dt.date] = []
     month = first_whole

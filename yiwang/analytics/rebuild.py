@@ -109,8 +109,12 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     counts: dict[Key, Vector] = {}
     rows = list(events.values(*EVENT_FIELDS).iterator(chunk_size=20_000))
     count_events(rows, tracks, _dims_between(lo, hi), counts)
+    # No transaction around the levels: each upsert commits on its own, so parallel workers hold
+    # the rows they share (a day × district has all the cases of the day) for one statement, not
+    # for the whole range. A worker dying half-way leaves the rebuild unfinished (the state
+    # says so), and the next one starts from empty tables.
+    add(counts)
     with transaction.atomic():
-        add(counts)
         copy_rows(
             CaseTrack._meta.db_table,
             ["case_id", *TRACK_FIELDS],

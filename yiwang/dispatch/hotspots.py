@@ -298,3 +298,96 @@ def as_json(h: Hotspot) -> dict[str, Any]:
         "support": h.support,
         "center": list(h.center) if h.center else None,
     }
+
+
+# --- background snapshots for the map -----------------------------------------------------------------
+SNAPSHOT_DAYS = 30
+SNAPSHOT_LIMIT = 5000  # newest cases read per area (the map layer's own limit)
+
+
+def map_json(h: Hotspot) -> dict[str, Any]:
+    """A hotspot as the map layer draws it (``None`` centre: no member has a position)."""
+    return {
+        "rank": h.rank,
+        "label": h.place_or_group or h.description,
+        "description": h.description,
+        "count": len(h.message_ids),
+        "heat": round(h.heat, 2),
+        "x": round(h.center[0], 5) if h.center else None,
+        "y": round(h.center[1], 5) if h.center else None,
+    }
+
+
+def refresh_snapshots(*, days: int = SNAPSHOT_DAYS, now: dt.datetime | None = None) -> int:
+    """Mine the hotspots of every district and street over the last ``days`` days and store them
+    (one row per area, replaced); returns how many areas were mined."""
+    from yiwang.cases.models import Case
+    from yiwang.dispatch.models import HotspotSnapshot
+    from yiwang.grids.models import Division
+
+    now = now or _now()
+    areas = Division.objects.filter(level__in=["district", "street"]).only("pk", "level")
+    for area in areas:
+        cases = Case.objects.filter(**{"district" if area.level == "district" else "street": area})
+        spots = hotspots_for_cases(
+            cases,
+            start=now - dt.timedelta(days=days),
+            end=now,
+            top=20,
+            period_days=days,
+            limit=SNAPSHOT_LIMIT,
+        )
+        HotspotSnapshot.objects.update_or_create(
+            area=area,
+            days=days,
+            defaults={
+                "hotspots": [map_json(h) for h in spots if h.center is not None],
+                "cases_read": min(
+                    SNAPSHOT_LIMIT, cases.filter(created_at__gte=now - dt.timedelta(days=days)).count()
+                ),
+                "computed_at": now,
+            },
+        )
+    return len(areas)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    hotspots: list[dict[str, Any]]
+    computed_at: dt.datetime
+
+
+def snapshot_for(user: Any, days: int, top: int = 20) -> Snapshot | None:
+    """The stored hotspots ``user`` may see, when they are exactly theirs: a user who sees every
+    case of whole districts or streets (dispatchers, leaders, administrators — confidential ones
+    included, as the miner read them). None otherwise, or before the first run: mine live."""
+    from yiwang.cases.models.case import CONFIDENTIAL_AREA_ROLES
+    from yiwang.core.scoping import scope_of
+    from yiwang.dispatch.models import HotspotSnapshot
+    from yiwang.grids.models import Division
+
+    if days != SNAPSHOT_DAYS:
+        return None
+    scope = scope_of(user)
+    if scope.everything:
+        areas = set(Division.objects.filter(level="district").values_list("pk", flat=True))
+    elif (
+        scope.roles
+        and scope.roles <= set(CONFIDENTIAL_AREA_ROLES)
+        and not (scope.department_ids or scope.community_ids or scope.grid_ids)
+    ):
+        inside = set(
+            Division.objects.filter(
+                street_id__in=scope.street_ids, district_id__in=scope.district_ids
+            ).values_list("street_id", flat=True)
+        )
+        areas = set(scope.district_ids) | (set(scope.street_ids) - inside)
+    else:
+        return None
+    rows = list(HotspotSnapshot.objects.filter(area_id__in=areas, days=days))
+    if not areas or len(rows) < len(areas):
+        return None
+    spots = sorted((h for row in rows for h in row.hotspots), key=lambda h: -h["heat"])[:top]
+    return Snapshot(
+        [{**h, "rank": rank} for rank, h in enumerate(spots, start=1)], min(r.computed_at for r in rows)
+    )

@@ -134,3 +134,25 @@ class DispatchSettings(models.Model):
     def current(cls) -> DispatchSettings:
         """The settings row, or the defaults when none was saved yet (no write on read)."""
         return cls.objects.filter(pk=1).first() or cls()
+
+
+class HotspotSnapshot(models.Model):
+    """The hotspots of one district or street over the last ``days`` days, mined in the background
+    (job ``mine_hotspots``) so the map's hotspot layer answers at once. Derived data: rewritten
+    whole by each run, never edited."""
+
+    area = models.ForeignKey(
+        "grids.Division", verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+"
+    )
+    days = models.PositiveSmallIntegerField(_("统计天数"))
+    hotspots = models.JSONField(_("热点"), default=list)
+    cases_read = models.PositiveIntegerField(_("读取案件数"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("热点快照")
+        verbose_name_plural = _("热点快照")
+        constraints = [models.UniqueConstraint(fields=["area", "days"], name="hotspot_snapshot_area_days")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} · {self.days}d · {self.computed_at:%Y-%m-%d %H:%M}"

@@ -23,3 +23,11 @@ def retrain_classifier(min_per_class: int = 20) -> str:
         logger.info("classifier not retrained: %s", exc)
         return f"skipped: {exc}"
     return f"model #{row.pk} {row.name}: {row.n_train} cases, {len(row.classes)} categories"
+
+
+@task
+def mine_hotspots() -> str:
+    """Mine the map's hotspot layer (last 30 days, per district and street) in the background."""
+    from yiwang.dispatch.hotspots import refresh_snapshots
+
+    return f"{refresh_snapshots()} areas mined"

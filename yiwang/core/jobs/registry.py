@@ -69,6 +69,12 @@ JOBS: tuple[Job, ...] = (
         description="count new case events into the statistics rollups",
     ),
     Job(
+        "mine_hotspots",
+        "yiwang.dispatch.tasks.mine_hotspots",
+        every=30 * MINUTE,
+        description="mine the map's hotspot layer per district and street (last 30 days)",
+    ),
+    Job(
         "retrain_classifier",
         "yiwang.dispatch.tasks.retrain_classifier",
         every=WEEK,

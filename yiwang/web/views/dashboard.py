@@ -33,6 +33,7 @@ from yiwang.web.views.queue import overdue_first
 
 TOP_CHART = 15
 OVERDUE_ROWS = 50
+GRID_ROWS = 50  # grids on the page: the lowest combined scores first
 
 
 @dataclass
@@ -44,11 +45,18 @@ class Table:
     header: list[str]
     rows: list[list[Any]]
     links: list[str] = field(default_factory=list)  # per row, for the first cell ("" = none)
+    # The page shows at most this many rows (a district has thousands of grids); the export all.
+    page_rows: int | None = None
 
     @property
     def lines(self) -> list[tuple[list[Any], str]]:
-        """The rows with the link of their first cell, for the template."""
-        return list(zip(self.rows, self.links or [""] * len(self.rows), strict=True))
+        """The rows the page shows, with the link of their first cell."""
+        lines = list(zip(self.rows, self.links or [""] * len(self.rows), strict=True))
+        return lines if self.page_rows is None else lines[: self.page_rows]
+
+    @property
+    def cut(self) -> bool:
+        return self.page_rows is not None and len(self.rows) > self.page_rows
 
 
 def pct(rate: float | None) -> float | None:
@@ -141,6 +149,11 @@ def _by_name(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.id is None, r.name))
 
 
+def _lowest_first(rows: list[Row]) -> list[Row]:
+    # The grids that need attention first; unscored ones (nothing to rate yet) last, by name.
+    return sorted(rows, key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
+
+
 def build(user: Any, period: Period) -> dict[str, Any]:
     """Everything the page shows for ``period``, read from the rollups the user may see."""
     span = {"start": period.start, "end": period.end, "user": user}
@@ -172,9 +185,10 @@ def build(user: Any, period: Period) -> dict[str, Any]:
         ),
         Table(
             "grid_rates",
-            _("三率（按网格）"),
+            _("三率（按网格，综合成绩由低到高）"),
             _rate_header(_("网格")),
-            [_rate_row(r) for r in _by_name(grids)],
+            [_rate_row(r) for r in _lowest_first(grids)],
+            page_rows=GRID_ROWS,
         ),
         _ranking("street_ranking", _("街道排名（综合成绩）"), _("街道"), streets),
         _ranking("department_ranking", _("承办单位排名（综合成绩）"), _("承办单位"), departments),

@@ -36,7 +36,7 @@ from yiwang.cases.models import Case
 from yiwang.core.calendar import get_calendar
 from yiwang.core.pii import mask_phone
 from yiwang.core.scoping import get_object_or_404_in_scope
-from yiwang.dispatch.hotspots import hotspots_for_cases
+from yiwang.dispatch.hotspots import SNAPSHOT_DAYS, SNAPSHOT_LIMIT, hotspots_for_cases, map_json, snapshot_for
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
 from yiwang.party.queries import party_panel
 from yiwang.registry.queries import grid_counts
@@ -49,10 +49,11 @@ from yiwang.web.periods import Period, labels, parse_period
 MAX_POINTS = 3000
 DIGITS = 5  # ~1 m: enough for a district map, and it halves the payload
 HEAT_STEP = 0.005  # degrees: cells of about 450 m × 550 m at 36° N
-HOTSPOT_DAYS = 30
-HOTSPOT_LIMIT = 5000  # cases read by the hotspot miner (the newest of the period)
-# Mining thousands of cases takes seconds (bench/RESULTS-web.md): the answer is kept per user and
-# period for a few minutes; a hotspot is a trend over days, not a live signal.
+HOTSPOT_DAYS = SNAPSHOT_DAYS
+HOTSPOT_LIMIT = SNAPSHOT_LIMIT  # cases read by the hotspot miner (the newest of the period)
+# The default period is mined in the background per district and street (job mine_hotspots) for
+# those who see whole areas; other periods and scopes are mined on request, which takes seconds
+# for thousands of cases, so that answer is kept per user and period for a few minutes.
 HOTSPOT_CACHE_SECONDS = 600
 GZIP_MIN = 1024
 
@@ -311,6 +312,9 @@ def hotspot_layer(request: HttpRequest) -> dict[str, Any]:
     """热点 of the last N days (dispatch.hotspots over the user's visible cases): centre, count,
     label. Hotspots without a position (no member has one) are not drawn."""
     days = _days(request)
+    snapshot = snapshot_for(request.user, days)
+    if snapshot is not None:  # mined in the background (job mine_hotspots)
+        return {"days": days, "hotspots": snapshot.hotspots, "computed_at": snapshot.computed_at.isoformat()}
     key = f"web:map:hotspots:{request.user.pk}:{days}"
     cached = cache.get(key)
     if cached is not None:
@@ -326,19 +330,8 @@ def hotspot_layer(request: HttpRequest) -> dict[str, Any]:
     )
     answer = {
         "days": days,
-        "hotspots": [
-            {
-                "rank": h.rank,
-                "label": h.place_or_group or h.description,
-                "description": h.description,
-                "count": len(h.message_ids),
-                "heat": round(h.heat, 2),
-                "x": round(h.center[0], DIGITS),
-                "y": round(h.center[1], DIGITS),
-            }
-            for h in spots
-            if h.center is not None
-        ],
+        "hotspots": [map_json(h) for h in spots if h.center is not None],
+        "computed_at": now.isoformat(),
     }
     cache.set(key, answer, HOTSPOT_CACHE_SECONDS)
     return answer
