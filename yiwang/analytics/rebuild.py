@@ -3,8 +3,9 @@
 The counting rules are those of the incremental path (:func:`.rollup.count_events`); what changes
 is the order of work. A case's events only ever change that case's track, so the cases are split
 into ranges of ids and each range is replayed on its own (events in case, then id order), by
-several processes on PostgreSQL. Each range *adds* its counts to the rollup rows
-(:mod:`.rollup_store`), so ranges may finish in any order.
+several processes on PostgreSQL. Each range *adds* its counts to the daily rows
+(:mod:`.rollup_store`), so ranges may finish in any order; the coarser levels are then summed from
+the daily rows in one SQL statement each.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -24,7 +25,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from yiwang.analytics import rebuild_worker
-from yiwang.analytics.models import LEVELS, CaseTrack, ProcessedEvent
+from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, ProcessedEvent
 from yiwang.analytics.rollup import (
     EVENT_FIELDS,
     TRACK_FIELDS,
@@ -32,12 +33,11 @@ from yiwang.analytics.rollup import (
     Key,
     Vector,
     _lock_state,
-    add,
     catch_up,
     count_events,
     overlap_window,
 )
-from yiwang.analytics.rollup_store import copy_rows, empty
+from yiwang.analytics.rollup_store import add_counts, copy_rows, derive, empty
 from yiwang.cases.models import Case, CaseEvent
 
 DEFAULT_CHUNK = 20_000  # case ids per range: a few hundred thousand events in memory at most
@@ -109,12 +109,11 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     counts: dict[Key, Vector] = {}
     rows = list(events.values(*EVENT_FIELDS).iterator(chunk_size=20_000))
     count_events(rows, tracks, _dims_between(lo, hi), counts)
-    # No transaction around the levels: each upsert commits on its own, so parallel workers hold
-    # the rows they share (a day × district has all the cases of the day) for one statement, not
-    # for the whole range. A worker dying half-way leaves the rebuild unfinished (the state
-    # says so), and the next one starts from empty tables.
-    add(counts)
+    # Only the daily rows: the coarser levels are summed from them once at the end (derive). A
+    # worker dying half-way leaves the rebuild unfinished (the state says so), and the next one
+    # starts from empty tables.
     with transaction.atomic():
+        add_counts(DAILY, counts)
         copy_rows(
             CaseTrack._meta.db_table,
             ["case_id", *TRACK_FIELDS],
@@ -156,5 +155,9 @@ def rebuild(
     else:
         for n, job in enumerate(jobs, start=1):
             done(count_range(*job), n)
+    with transaction.atomic():
+        for level in LEVELS:
+            if level is not DAILY:
+                derive(level, DAILY)
     _finish(high, recent)
     return total + catch_up()

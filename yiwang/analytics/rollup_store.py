@@ -117,3 +117,41 @@ def empty(*tables: type[models.Model]) -> None:
         else:
             for name in names:
                 cursor.execute(_sql("DELETE FROM {t}", t=connection.ops.quote_name(name)))
+
+
+def _as_text(column: str) -> str:
+    return f"COALESCE(CAST({column} AS TEXT), '')"
+
+
+def derive(level: Level, source: Level) -> None:
+    """Fill the empty ``level`` from the rows of ``source`` (a level keeping every dimension of
+    ``level``) in one ``INSERT … SELECT … GROUP BY``: what a rebuild does once the daily rows are
+    counted, instead of adding every range to every level. Keys as :func:`.rollup.row_key` writes
+    them (ISO dates, '' for an empty dimension, '|' between)."""
+    q = connection.ops.quote_name
+    day = q(source.period_field)
+    if level.period == source.period:
+        period = day
+    elif connection.vendor == "postgresql":
+        period = f"CAST(date_trunc('month', {day}) AS date)"
+    else:
+        period = f"strftime('%Y-%m-01', {day})"
+    dims = [q(d) for d in level.dims]
+    sums = ", ".join(f"SUM({q(m)}) AS {q(m)}" for m in MILESTONES)
+    key = " || '|' || ".join(_as_text(c) for c in ["p", *dims])
+    groups = ", ".join(str(i) for i in range(1, len(dims) + 2))
+    statement = _sql(
+        "INSERT INTO {t} ({c}) SELECT {k}, p, {d}, {m} FROM "
+        "(SELECT {period} AS p, {d}, {sums} FROM {s} GROUP BY {g}) grouped",
+        t=q(level.model._meta.db_table),
+        c=_quoted(_columns(level)),
+        k=key,
+        d=", ".join(dims),
+        m=_quoted(MILESTONES),
+        period=period,
+        sums=sums,
+        s=q(source.model._meta.db_table),
+        g=groups,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
