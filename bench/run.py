@@ -11,7 +11,9 @@ BENCHMARKS.md. The real-message benchmarks (classifier, duplicates, hotspots, kn
 ../shared/data/teddy2020 and are skipped with a message when it is absent: the data is not ours
 to ship.
 
-Not here yet: the 50 k-grid / 10 M-case megacity on PostgreSQL (see BENCHMARKS.md).
+The scale benchmark (bench/scale.py) runs the district profile (15 k grids, 1 M cases) on the
+database of DATABASE_URL (SQLite by default); the megacity profile (50 k grids, 10 M cases) is run
+on its own against an empty PostgreSQL database: DATABASE_URL=postgres://… python bench/scale.py megacity.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ SUITE: tuple[Bench, ...] = (
     Bench("intake", "intake.py", ("10000", "--samples", "200"), ("100000", "1000000")),
     Bench("analytics", "analytics.py", ("5000", "--repeats", "3"), ("35000",)),
     Bench("import", "import.py", ("20000",), ("100000",), write_flag=""),  # prints only
+    Bench("scale", "scale.py", ("district", "--cases", "20000", "--grids", "2000", "--repeats", "2"),
+          ("district",)),
     Bench("web", "web.py", ("--days", "10", "--repeats", "2"), ("--days", "60", "--repeats", "5")),
     Bench("api", "api.py", ("--cases", "50000", "--rounds", "1"), ("--cases", "1000000")),
     Bench("classify", "classify.py", (_messages("attachment2_full_labels_reconstructed.csv"), "--folds", "2",

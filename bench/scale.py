@@ -385,7 +385,7 @@ def main() -> None:
         base.years,
         base.departments,
     )
-    _common.setup_django(BENCH_DIR, f"{profile.name}.sqlite3")
+    _common.setup_django(BENCH_DIR, f"{profile.name}-{profile.cases}.sqlite3")
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
@@ -410,6 +410,8 @@ def main() -> None:
         Category.objects.filter(is_active=True).order_by("code").values_list("pk", flat=True)[:300]
     )
     have = Case.objects.count()
+    if have and abs(have - profile.cases) > profile.cases // 100:
+        raise SystemExit(f"the database holds {have:,} cases, not {profile.cases:,}: use an empty one")
     gen_s, rebuild_s = 0.0, 0.0
     now = timezone.now().timestamp()
     if have == 0:
