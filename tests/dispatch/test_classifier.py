@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.dispatch.classifier_helpers import corpus, message
 from yiwang.dispatch import actions
@@ -72,6 +75,16 @@ def test_normalize_of_empty_or_whitespace_is_empty() -> None:
 
 def test_prepare_drops_spaces_between_chinese_but_keeps_latin_words_apart() -> None:
     assert prepare("小区 垃圾 没人 清运 wifi signal") == "小区垃圾没人清运 wifi signal"
+    assert prepare("3号 楼 a 栋 漏水 ok 好") == "3号楼 a 栋漏水 ok 好"
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲乙丙é。a1 ,\t"))))
+def test_prepare_drops_exactly_the_spaces_with_non_ascii_on_both_sides(text: str) -> None:
+    import re
+
+    normal = normalize(text)
+    assert prepare(text) == re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", normal)
 
 
 def test_features_do_not_depend_on_the_other_texts_in_the_batch() -> None:
@@ -272,10 +285,11 @@ def ensemble() -> Any:
     return fit(texts, labels, head_chars=30, nbsvm=True)
 
 
-def test_defaults_train_a_single_svm_without_head_features(trained: Any) -> None:
-    assert trained.head is None
-    assert trained.params["nbsvm"] is False
-    assert trained.coef.shape == (trained.features.n_features, 3)
+def test_defaults_train_the_svm_nbsvm_average_with_head_features(trained: Any) -> None:
+    assert trained.head is not None
+    assert trained.head_chars == 30
+    assert trained.params["nbsvm"] is True
+    assert trained.coef.shape == (trained.features.n_features + trained.head.n_features, 3)
 
 
 def test_opening_characters_get_a_feature_block_of_their_own(ensemble: Any) -> None:
@@ -317,3 +331,101 @@ def test_two_class_training_set_works_with_both_linear_models() -> None:
     model = fit(texts, labels, head_chars=30, nbsvm=True)
     assert model.top("水管漏水停水", 1)[0][0] == "SX-W"
     assert model.top("垃圾清运堆放", 1)[0][0] == "SX-G"
+
+
+# --- solvers and speed-ups -----------------------------------------------------------------------
+def test_sgd_solver_learns_the_same_topics_as_the_svm() -> None:
+    texts, labels = corpus(LABELS, per_class=40)  # sorted by category: SGD must shuffle
+    model = fit(texts, labels, solver="sgd")
+    assert model.params["solver"] == "sgd"
+    assert model.top("幸福路水管爆裂漏水，停水一整天了", 1)[0][0] == "SX-W"
+    assert model.top("夜间施工噪音扰民，睡不着", 1)[0][0] == "SX-N"
+    held, truth = corpus(LABELS, per_class=30, seed=5)
+    assert np.mean(np.array(model.predict(held)) == np.array(truth)) > 0.9
+
+
+def test_large_training_sets_use_the_streaming_solver_with_a_held_out_calibration_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from yiwang.dispatch.classifier import model as model_module
+
+    monkeypatch.setattr(model_module, "_SMALL", 50)
+    monkeypatch.setattr(model_module, "_SGD_CHUNK", 16)  # several chunks per pass
+    texts, labels = corpus(LABELS, per_class=40)
+    model = fit(texts, labels)
+    assert model.params["solver"] == "sgd"
+    assert model.temperature != 1.0  # calibrated on the held-out tenth
+    assert model.max_confidence == pytest.approx(13 / 14)  # 12 held-out texts
+    assert model.top("小区门口垃圾堆放好几天没人清运", 1)[0][0] == "SX-G"
+
+
+def test_streaming_solver_also_trains_the_nbsvm_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scipy.sparse as sp
+
+    from yiwang.dispatch.classifier import model as model_module
+
+    monkeypatch.setattr(model_module, "_SMALL", 50)
+    monkeypatch.setattr(model_module, "_SGD_CHUNK", 16)
+    texts, labels = corpus(LABELS, per_class=30)
+    model = fit(texts, labels, nbsvm=True)
+    assert model.params["solver"] == "sgd"
+    assert model.params["nbsvm"] is True
+    assert model.top("夜间施工噪音扰民，睡不着", 1)[0][0] == "SX-N"
+    probe = [prepare(t) for t in ["小区门口垃圾堆放", "水表坏了"]]
+    assert model.head is not None
+    x = sp.hstack([model.features.transform(probe), model.head.transform([t[:30] for t in probe])])
+    assert np.allclose(model.decision(probe), np.asarray(x @ model.coef) + model.intercept, atol=1e-5)
+
+
+def test_unknown_solver_is_refused() -> None:
+    texts, labels = corpus(LABELS, per_class=5)
+    with pytest.raises(ValueError, match="solver"):
+        fit(texts, labels, solver="newton")
+
+
+def test_decision_values_do_not_depend_on_how_a_large_batch_is_chunked(
+    trained: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yiwang.dispatch.classifier import model as model_module
+
+    texts = [prepare(t) for t in corpus(LABELS, per_class=10, seed=3)[0]]
+    whole = trained.decision(texts)
+    monkeypatch.setattr(model_module, "_SGD_CHUNK", 7)
+    assert np.allclose(trained.decision(texts), whole, atol=1e-5)
+
+
+def test_one_text_scores_the_same_alone_as_in_a_batch(trained: Any) -> None:
+    texts = [prepare(t) for t in corpus(LABELS, per_class=4, seed=11)[0]] + ["", "!!!", "水"]
+    batch = trained.decision(texts)
+    for i, text in enumerate(texts):
+        assert np.allclose(trained.decision([text])[0], batch[i], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "市民反映：小区（三期）停水，？！",
+        "全角ＡＢＣ１２３　空格\xa0与…省略号．",
+        "한글 가각 ｶﾞ e\u0301 ﬁ ①②㎡℃",
+        "合成字符 \u1100\u1161\u11a8 与 A\u030a，",
+        "",
+    ],
+)
+def test_fast_nfkc_gives_exactly_unicode_nfkc(text: str) -> None:
+    import unicodedata
+
+    from yiwang.dispatch.classifier.model import _nfkc
+
+    assert _nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.one_of(st.characters(), st.sampled_from("，\u3000\xa0？！：（）；…．\u0301\u0308")))
+)
+def test_fast_nfkc_equals_unicode_nfkc_on_any_text(text: str) -> None:
+    import unicodedata
+
+    from yiwang.dispatch.classifier.model import _nfkc
+
+    assert _nfkc(text) == unicodedata.normalize("NFKC", text)

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from yiwang.cases.choices import CaseStatus
 from yiwang.cases.models import Case
@@ -81,6 +80,9 @@ class KnowledgeIndex:
         if self.empty:
             return
         idf_table()  # warm the shared table once, outside the timed searches
+        # Imported here: a web process that never builds a knowledge base never loads sklearn.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.title_vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
         self.word_vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         self.title_m = self.title_vec.fit_transform([_title(e.title) for e in self.entries])

@@ -48,6 +48,8 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 
+from yiwang.core.memory import release_freed_memory
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -587,6 +589,7 @@ def get_index() -> GridIndex:
         if _index is None or version != _version:
             _index = GridIndex(Grid.objects.values_list("id", "boundary"))
             _version = version
+            release_freed_memory()  # the build's temporaries: ~100 MB at 15 000 grids
         _checked_at = time.monotonic()
         return _index
 

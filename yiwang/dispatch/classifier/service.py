@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from yiwang.core.memory import release_freed_memory
 from yiwang.dispatch.classifier import artifacts
 from yiwang.dispatch.classifier.model import TextClassifier
 
@@ -62,6 +63,7 @@ def _load(stamp: tuple[int, str, str]) -> _Loaded:
         logger.error("分类模型 #%s 无法载入，暂停分类建议 / classifier model #%s not loaded: %s", pk, pk, exc)
         return _Loaded(stamp=(pk, sha), model=None, names={}, error=str(exc))
     names = dict(Category.objects.filter(code__in=model.classes).values_list("code", "name"))
+    release_freed_memory()  # the unpickling's temporaries
     return _Loaded(stamp=(pk, sha), model=model, names=names)
 
 
