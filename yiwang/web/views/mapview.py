@@ -81,6 +81,29 @@ def _round(geometry: Any) -> Any:
     return geometry
 
 
+_SHAPES: dict[str, Any] = {"key": None, "shapes": {}}
+
+
+def grid_shapes() -> dict[int, tuple[str, str, Any]]:
+    """Every grid's code, name and rounded boundary, kept by this process until a grid changes
+    (the count, the latest ``updated_at`` or the locator version moves): parsing and rounding
+    15 000 boundaries cost more than the rest of the map's base layer."""
+    from django.db.models import Max
+
+    from yiwang.grids.models import LocatorVersion
+
+    key = (Grid.objects.aggregate(n=Count("id"), changed=Max("updated_at")), LocatorVersion.stamp())
+    if _SHAPES["key"] != key:
+        shapes = {
+            pk: (code, name, _round(boundary))
+            for pk, code, name, boundary in Grid.objects.values_list(
+                "pk", "code", "name", "boundary"
+            ).iterator(chunk_size=5000)
+        }
+        _SHAPES.update(key=key, shapes=shapes)
+    return _SHAPES["shapes"]
+
+
 def _late_q(now: Any) -> Q:
     return Q(suspended_at__isnull=True) & (Q(accept_due_at__lt=now) | Q(resolve_due_at__lt=now))
 
@@ -153,7 +176,7 @@ def base_layer(request: HttpRequest) -> dict[str, Any]:
     def feature(code: str, name: str, geometry: Any, row: dict[str, Any] | None) -> dict[str, Any]:
         return {
             "type": "Feature",
-            "geometry": _round(geometry),
+            "geometry": geometry,
             "properties": {
                 "code": code,
                 "name": name,
@@ -165,7 +188,8 @@ def base_layer(request: HttpRequest) -> dict[str, Any]:
     streets = Division.objects.visible_to(request.user).filter(
         level=DivisionLevel.STREET, boundary__isnull=False
     )
-    grids = Grid.objects.visible_to(request.user).only("pk", "code", "name", "boundary")
+    shapes = grid_shapes()
+    visible = Grid.objects.visible_to(request.user).values_list("pk", flat=True)
     points = [
         {
             "id": pk,
@@ -174,23 +198,29 @@ def base_layer(request: HttpRequest) -> dict[str, Any]:
             "s": status,
             "x": round(lng or 0, DIGITS),
             "y": round(lat or 0, DIGITS),
-            "late": bool(late),
+            "late": suspended is None
+            and any(due is not None and due < now for due in (accept_due, resolve_due)),
         }
-        for pk, number, title, status, lng, lat, late in open_cases.filter(
+        for pk, number, title, status, lng, lat, suspended, accept_due, resolve_due in open_cases.filter(
             lng__isnull=False, lat__isnull=False
         )
-        .annotate(late=Count("id", filter=_late_q(now)))
         .order_by("-created_at")
-        .values_list("pk", "number", "title", "status", "lng", "lat", "late")[:MAX_POINTS]
+        .values_list(
+            "pk", "number", "title", "status", "lng", "lat", "suspended_at", "accept_due_at", "resolve_due_at"
+        )[:MAX_POINTS]
     ]
     return {
         "streets": {
             "type": "FeatureCollection",
-            "features": [feature(s.code, s.name, s.boundary, by_street.get(s.pk)) for s in streets],
+            "features": [feature(s.code, s.name, _round(s.boundary), by_street.get(s.pk)) for s in streets],
         },
         "grids": {
             "type": "FeatureCollection",
-            "features": [feature(g.code, g.name, g.boundary, by_grid.get(g.pk)) for g in grids],
+            "features": [
+                feature(*shapes[pk], by_grid.get(pk))
+                for pk in visible.iterator(chunk_size=20_000)
+                if pk in shapes
+            ],
         },
         "cases": points,
         "total_open": sum(r["open"] for r in by_grid.values()),
