@@ -46,12 +46,16 @@ _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "world"})
 def _fresh_locator() -> Iterator[None]:
     """Every test builds its own grids (new ids, the same locator version after a rollback): the
     process-wide point→grid index must not carry a previous test's grids (PostgreSQL would refuse
-    the stale foreign keys when it checks the deferred constraints at the end of the test)."""
+    the stale foreign keys when it checks the deferred constraints at the end of the test). The
+    map's cache of grid shapes likewise (a rolled-back test can leave the same ids and moments)."""
     from yiwang.grids import locator
+    from yiwang.web.views import mapview
 
     locator.reset_cache()
+    mapview.reset_grid_shapes()
     yield
     locator.reset_cache()
+    mapview.reset_grid_shapes()
 
 
 @pytest.fixture(autouse=True)

@@ -92,7 +92,10 @@ def grid_shapes() -> dict[int, tuple[str, str, Any]]:
 
     from yiwang.grids.models import LocatorVersion
 
-    key = (Grid.objects.aggregate(n=Count("id"), changed=Max("updated_at")), LocatorVersion.stamp())
+    key = (
+        Grid.objects.aggregate(n=Count("id"), last=Max("id"), changed=Max("updated_at")),
+        LocatorVersion.stamp(),
+    )
     if _SHAPES["key"] != key:
         shapes = {
             pk: (code, name, _round(boundary))
@@ -102,6 +105,11 @@ def grid_shapes() -> dict[int, tuple[str, str, Any]]:
         }
         _SHAPES.update(key=key, shapes=shapes)
     return _SHAPES["shapes"]
+
+
+def reset_grid_shapes() -> None:
+    """Forget the cached shapes (tests; after a restore in the same process)."""
+    _SHAPES.update(key=None, shapes={})
 
 
 def _late_q(now: Any) -> Q:
