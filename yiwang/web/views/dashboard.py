@@ -9,6 +9,7 @@ the partial index of running clocks); the period's overdue counts come from the 
 
 from __future__ import annotations
 
+import heapq
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,18 +46,21 @@ class Table:
     header: list[str]
     rows: list[list[Any]]
     links: list[str] = field(default_factory=list)  # per row, for the first cell ("" = none)
-    # The page shows at most this many rows (a district has thousands of grids); the export all.
-    page_rows: int | None = None
+    # How many rows the table has when the page holds only the first ones (None: all are here).
+    total: int | None = None
 
     @property
     def lines(self) -> list[tuple[list[Any], str]]:
-        """The rows the page shows, with the link of their first cell."""
-        lines = list(zip(self.rows, self.links or [""] * len(self.rows), strict=True))
-        return lines if self.page_rows is None else lines[: self.page_rows]
+        """The rows with the link of their first cell, for the template."""
+        return list(zip(self.rows, self.links or [""] * len(self.rows), strict=True))
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) if self.total is None else self.total
 
     @property
     def cut(self) -> bool:
-        return self.page_rows is not None and len(self.rows) > self.page_rows
+        return self.count > len(self.rows)
 
 
 def pct(rate: float | None) -> float | None:
@@ -149,12 +153,16 @@ def _by_name(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.id is None, r.name))
 
 
-def _lowest_first(rows: list[Row]) -> list[Row]:
+def _lowest_first(rows: list[Row], limit: int | None) -> list[Row]:
     # The grids that need attention first; unscored ones (nothing to rate yet) last, by name.
-    return sorted(rows, key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
+    def key(r: Row) -> tuple[bool, float, bool, str]:
+        return (r.score is None, r.score or 0.0, r.id is None, r.name)
+
+    return sorted(rows, key=key) if limit is None else heapq.nsmallest(limit, rows, key=key)
 
 
-def build(user: Any, period: Period) -> dict[str, Any]:
+def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
+    """``full``: every row of every table (the export); the page holds the 50 lowest grids."""
     """Everything the page shows for ``period``, read from the rollups the user may see."""
     span = {"start": period.start, "end": period.end, "user": user}
     streets = three_rates(group_by="street", **span)
@@ -187,8 +195,8 @@ def build(user: Any, period: Period) -> dict[str, Any]:
             "grid_rates",
             _("三率（按网格，综合成绩由低到高）"),
             _rate_header(_("网格")),
-            [_rate_row(r) for r in _lowest_first(grids)],
-            page_rows=GRID_ROWS,
+            [_rate_row(r) for r in _lowest_first(grids, None if full else GRID_ROWS)],
+            total=len(grids),
         ),
         _ranking("street_ranking", _("街道排名（综合成绩）"), _("街道"), streets),
         _ranking("department_ranking", _("承办单位排名（综合成绩）"), _("承办单位"), departments),
@@ -324,7 +332,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     if period.error:
         return HttpResponse(period.error, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(
-        workbook(build(request.user, period)["tables"]),
+        workbook(build(request.user, period, full=True)["tables"]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = (
