@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 from django.utils import timezone
@@ -68,6 +69,12 @@ def case_scope_q(scope: Scope, user: Any = None) -> models.Q:
     return q
 
 
+def open_status_sql() -> RawSQL:
+    """``status IN ('dispatched', …)`` with the values inlined (our own constants, no input)."""
+    values = ", ".join(f"'{v}'" for v in sorted(OPEN_STATUSES))
+    return RawSQL(f'"cases_case"."status" IN ({values})', [], output_field=models.BooleanField())  # noqa: S611
+
+
 CLOCK_RUNNING = models.Q(accept_due_at__isnull=False) | models.Q(resolve_due_at__isnull=False)
 
 
@@ -100,14 +107,10 @@ class CaseQuerySet(models.QuerySet["Case"]):
         return self.filter(case_scope_q(scope, user))
 
     def open(self) -> CaseQuerySet:
-        return self.filter(
-            status__in=[
-                CaseStatus.REGISTERED,
-                CaseStatus.DISPATCHED,
-                CaseStatus.IN_PROGRESS,
-                CaseStatus.RESOLVED,
-            ]
-        )
+        """Open cases, the status condition written with constants: SQLite uses a partial index
+        (case_open_*) only when the query states its condition with the same literals — a bound
+        parameter could be anything (at 1 M cases: 6 s for the map's counts instead of 0.5 s)."""
+        return self.filter(open_status_sql())
 
     def suspended(self) -> CaseQuerySet:
         return self.filter(suspended_at__isnull=False)
@@ -285,6 +288,15 @@ class Case(models.Model):
             # The overdue list, newest first: the cases with a clock are few (the open ones), so a
             # walk of this small index beats sorting every overdue case found by the due indexes.
             models.Index(fields=["created_at", "id"], condition=CLOCK_RUNNING, name="case_clock_created"),
+            # The map's open and overdue counts per grid and per street (open cases only: a few %).
+            models.Index(
+                fields=["grid"], condition=models.Q(status__in=sorted(OPEN_STATUSES)), name="case_open_grid"
+            ),
+            models.Index(
+                fields=["street"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_street",
+            ),
             # Duplicate candidates at intake: open cases in a small box around the new one.
             models.Index(
                 fields=["lat", "lng"],

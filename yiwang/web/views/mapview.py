@@ -31,7 +31,6 @@ from django.utils.translation import gettext_lazy
 from yiwang.analytics import queries
 from yiwang.analytics.metrics import Row, three_rates
 from yiwang.analytics.models import MetricSettings
-from yiwang.cases.choices import OPEN_STATUSES
 from yiwang.cases.models import Case
 from yiwang.core.calendar import get_calendar
 from yiwang.core.pii import mask_phone
@@ -131,7 +130,7 @@ def json_response(request: HttpRequest, payload: Any) -> HttpResponse:
 
 
 def _open_cases(request: HttpRequest) -> Any:
-    return Case.objects.visible_to(request.user).filter(status__in=sorted(OPEN_STATUSES))
+    return Case.objects.visible_to(request.user).open()
 
 
 @page_view("map")
@@ -268,7 +267,7 @@ def metric_values(user: Any, metric: str, period: Period) -> dict[str, dict[str,
     grid_codes = dict(Grid.objects.visible_to(user).values_list("pk", "code"))
     if metric in ("open", "late"):
         now = timezone.now()
-        cases = Case.objects.visible_to(user).filter(status__in=sorted(OPEN_STATUSES)).order_by()
+        cases = Case.objects.visible_to(user).open().order_by()
         count = Count("id") if metric == "open" else Count("id", filter=_late_q(now))
         per_street = dict(cases.values_list("street_id").annotate(n=count))
         per_grid = dict(cases.values_list("grid_id").annotate(n=count))
@@ -415,7 +414,7 @@ def map_grid(request: HttpRequest, code: str) -> HttpResponse:
     grid: Grid = get_object_or_404_in_scope(
         Grid.objects.visible_to(request.user).select_related("community"), code=code
     )
-    cases = Case.objects.visible_to(request.user).filter(grid=grid, status__in=sorted(OPEN_STATUSES))
+    cases = Case.objects.visible_to(request.user).open().filter(grid=grid)
     period = parse_period(request.GET)
     row = queries.overall(start=period.start, end=period.end, user=request.user, grid_id=grid.pk)
     workday = get_calendar().is_workday(timezone.localdate())
