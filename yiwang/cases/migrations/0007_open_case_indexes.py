@@ -22,4 +22,6 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(condition=models.Q(('status__in', ['dispatched', 'in_progress', 'registered', 'resolved'])), fields=['street'], name='case_open_street'),
         ),
+        # Fresh statistics, or SQLite's planner ignores the new partial indexes (6 s → 0.3 s at 1 M).
+        migrations.RunSQL('ANALYZE "cases_case"', migrations.RunSQL.noop),
     ]
