@@ -20,7 +20,9 @@ from yiwang.analytics.models import LEVELS, RollupState
 def _all_levels() -> dict[str, set[tuple]]:
     return {
         level.model._meta.model_name or "": set(
-            level.model._default_manager.values_list("key", "registered", "dispatched", "closed", "called_back")
+            level.model._default_manager.values_list(
+                "key", "registered", "dispatched", "closed", "called_back"
+            )
         )
         for level in LEVELS
     }
