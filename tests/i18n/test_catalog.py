@@ -54,10 +54,13 @@ def test_committed_mo_is_compiled_from_the_committed_po(entries: list) -> None:
 
 
 def test_django_serves_the_catalogue_in_english(entries: list) -> None:
-    sample = [e for e in entries if e.msgid][::20]
+    sample = [e for e in entries if e.msgid and e.plural is None][::20]
+    plurals = [e for e in entries if e.plural is not None]
     with translation.override("en"):
         served = {e.msgid: translation.gettext(e.msgid) for e in sample}
+        served_plurals = {e.msgid: translation.ngettext(e.msgid, e.plural, 1) for e in plurals}
     assert served == {e.msgid: e.msgstr for e in sample}
+    assert served_plurals == {e.msgid: e.plurals[0] for e in plurals}
     with translation.override("zh-hans"):
         assert translation.gettext("派遣队列") == "派遣队列"
 
