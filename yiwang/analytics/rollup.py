@@ -1,9 +1,9 @@
 """Fill the rollups from the case timeline, incrementally, without signals (issue 7).
 
-The rules (which event counts as which milestone, what "in time" means) live in :func:`step`; both
-the incremental path (:func:`catch_up`) and the checks (:func:`expected_counts`, used by
-``rollup verify``) go through it, so they cannot disagree by construction — only by missing or
-tampered rows, which :func:`verify` reports and :func:`rebuild` repairs.
+The rules (which event counts as which milestone, what "in time" means) live in :func:`step`; the
+the incremental path (:func:`catch_up`), the rebuild (:mod:`.rebuild`) and the check (:func:`verify`,
+used by ``rollup verify``) go through it, so they cannot disagree by construction — only by missing or
+tampered rows, which :func:`verify` reports and ``rollup rebuild`` repairs.
 
 Late commits: event ids are handed out at INSERT, so a long transaction can commit a lower id after
 a higher one was counted. :func:`catch_up` therefore re-reads the last ``overlap`` ids below the
@@ -313,12 +313,6 @@ def _by_text(counts: Mapping[Any, Vector]) -> dict[str, Counter[str]]:
         row_key(k): Counter({m: n for m, n in zip(MILESTONES, v, strict=True) if n})
         for k, v in counts.items()
     }
-
-
-def expected_counts(*, upto: int | None = None, skip: Iterable[int] = ()) -> dict[str, Counter[str]]:
-    """Recount every event with id ≤ ``upto`` (all when None) in memory, keyed like
-    ``DailyRollup.key``; ``skip``: ids to leave out (not yet counted by the incremental path)."""
-    return _by_text(_recount(upto=upto, skip=skip))
 
 
 @dataclass(frozen=True)
