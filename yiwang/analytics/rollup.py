@@ -1,7 +1,7 @@
 """Fill the rollups from the case timeline, incrementally, without signals (issue 7).
 
 The rules (which event counts as which milestone, what "in time" means) live in :func:`step`; the
-the incremental path (:func:`catch_up`), the rebuild (:mod:`.rebuild`) and the check (:func:`verify`,
+incremental path (:func:`catch_up`), the rebuild (:mod:`.rebuild`) and the check (:func:`verify`,
 used by ``rollup verify``) go through it, so they cannot disagree by construction — only by missing or
 tampered rows, which :func:`verify` reports and ``rollup rebuild`` repairs.
 
