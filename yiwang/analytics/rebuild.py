@@ -16,6 +16,7 @@ waiting, so nothing is counted on a half-built base): run it again with ``--forc
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -148,7 +149,11 @@ def rebuild(
         context: Any = multiprocessing.get_context("spawn")
         from django.conf import settings
 
-        init = (settings.SETTINGS_MODULE, connection.settings_dict["NAME"])
+        # The module this process was configured from (pytest-xdist workers leave SETTINGS_MODULE unset).
+        module = (
+            os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE or "yiwang.config.settings"
+        )
+        init = (module, connection.settings_dict["NAME"])
         with context.Pool(min(workers, len(jobs)), rebuild_worker.init, init) as pool:
             for n, result in enumerate(pool.imap_unordered(rebuild_worker.count, jobs), start=1):
                 done(result, n)
