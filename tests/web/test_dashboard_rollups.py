@@ -4,6 +4,7 @@ the unsatisfied-demand board groups by department and topic with the second roun
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.web.dash_helpers import MARCH_QUERY, rollup_example
@@ -175,6 +177,26 @@ def test_overdue_list_and_export_neutralise_formulas(world: World) -> None:
     assert [r[0] for r in rows] == [case.number]
     book = load_workbook(io.BytesIO(_client(world.leader).get(reverse("web:dashboard_export")).content))
     assert book["当前超时案件"]["B2"].value == "'=HYPERLINK(1)"
+
+
+def test_overdue_list_puts_unsigned_cases_first_then_late_handling_longest_overdue_first(
+    world: World,
+) -> None:
+    from tests.web.conftest import new_case
+
+    now = timezone.now()
+    late_handling, unsigned_newer, unsigned_older, suspended, on_time = (new_case(world) for _ in range(5))
+    due = {
+        late_handling: {"accept_due_at": None, "resolve_due_at": now - dt.timedelta(days=9)},
+        unsigned_newer: {"accept_due_at": now - dt.timedelta(days=1)},
+        unsigned_older: {"accept_due_at": now - dt.timedelta(days=2)},
+        suspended: {"accept_due_at": now - dt.timedelta(days=5), "suspended_at": now},
+        on_time: {"accept_due_at": now + dt.timedelta(days=1)},
+    }
+    for case, fields in due.items():
+        Case.objects.filter(pk=case.pk).update(**fields)
+    rows = _tables(world.leader, MARCH_QUERY)["overdue"].rows
+    assert [r[0] for r in rows] == [unsigned_older.number, unsigned_newer.number, late_handling.number]
 
 
 # --- 群众不满意诉求集中攻坚 ------------------------------------------------------------------------------

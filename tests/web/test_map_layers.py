@@ -272,3 +272,51 @@ def test_map_data_is_gzipped_when_the_client_accepts_it(
     assert "Accept-Encoding" in zipped["Vary"]
     assert json.loads(gzip.decompress(zipped.content)) == plain.json()
     assert len(zipped.content) < len(plain.content)
+
+
+# --- shapes: cached per scope, revalidated by ETag -------------------------------------------------
+def _shapes(client: Client, etag: str = "") -> object:
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get(reverse("web:map_data"), {"layer": "shapes"}, **headers)
+
+
+def test_shapes_answer_304_to_a_browser_that_holds_the_current_version(world: World) -> None:
+    client = _client(world.dispatcher_a)
+    first = _shapes(client)
+    assert first.status_code == 200  # type: ignore[attr-defined]
+    assert first["Cache-Control"] == "private, no-cache"  # type: ignore[index]
+    again = _shapes(client, first["ETag"])  # type: ignore[index]
+    assert again.status_code == 304  # type: ignore[attr-defined]
+    assert again.content == b""  # type: ignore[attr-defined]
+
+
+def test_shapes_change_their_etag_when_a_grid_changes(world: World) -> None:
+    client = _client(world.dispatcher_a)
+    etag = _shapes(client)["ETag"]  # type: ignore[index]
+    world.grid_a1.name = "改名后的网格"
+    world.grid_a1.save()
+    changed = _shapes(client, etag)
+    assert changed.status_code == 200  # type: ignore[attr-defined]
+    assert changed["ETag"] != etag  # type: ignore[index]
+    names = {f["properties"]["name"] for f in changed.json()["grids"]["features"]}  # type: ignore[attr-defined]
+    assert "改名后的网格" in names
+
+
+def test_shapes_of_another_scope_are_another_version(world: World) -> None:
+    a = _shapes(_client(world.dispatcher_a))
+    leader = _shapes(_client(world.leader))
+    assert a["ETag"] != leader["ETag"]  # type: ignore[index]
+    # A browser holding one scope's shapes gets the other scope's in full, never a 304.
+    assert _shapes(_client(world.leader), a["ETag"]).status_code == 200  # type: ignore[index, attr-defined]
+    codes = {f["properties"]["code"] for f in leader.json()["grids"]["features"]}  # type: ignore[attr-defined]
+    assert world.grid_b1.code in codes
+
+
+def test_live_counts_separate_open_and_overdue_per_street_and_grid(world: World) -> None:
+    late = new_case(world)
+    new_case(world)
+    Case.objects.filter(pk=late.pk).update(accept_due_at=timezone.now() - dt.timedelta(hours=1))
+    data = _layer(world.dispatcher_a)
+    assert data["grids"][world.grid_a1.code] == [2, 1]
+    assert data["streets"][world.street_a.code] == [2, 1]
+    assert sorted(c["late"] for c in data["cases"]) == [False, True]

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from yiwang.analytics.models import DAILY, LEVELS, MILESTONES, Level, MetricSettings
 from yiwang.analytics.periods import split_period
+from yiwang.core.rawrows import raw_rows
 from yiwang.core.scoping import AreaFields, area_q, scope_of
 from yiwang.grids.models import Division, Grid
 from yiwang.people.models import Department, Role
@@ -103,37 +102,45 @@ def rollups_visible_to(user: Any, level: Level = DAILY) -> QuerySet[Any]:
 
 
 Sums = dict[tuple[Any, ...], dict[str, int]]
+# What the 三率 and the combined score read: a grid table (15 000 rows) sums only these.
+RATE_MILESTONES: tuple[str, ...] = (
+    "dispatched",
+    "signed_in_time",
+    "called_back",
+    "solved",
+    "satisfied",
+    "basically_satisfied",
+)
 
 
-def _sums(qs: QuerySet[Any], group: Sequence[str]) -> Sums:
-    annotations = {f"n_{m}": Sum(m) for m in MILESTONES}
+def _sums(qs: QuerySet[Any], group: Sequence[str], milestones: Sequence[str] = MILESTONES) -> Sums:
+    annotations = {f"n_{m}": Sum(m) for m in milestones}
     if not group:
         agg = qs.aggregate(**annotations)
-        return {(): {m: int(agg[f"n_{m}"] or 0) for m in MILESTONES}}
+        return {(): {m: int(agg[f"n_{m}"] or 0) for m in milestones}}
     out: Sums = {}
     width = len(group)
     grouped = qs.values(*group).annotate(**annotations).order_by(*group).values_list(*group, *annotations)
     if "day" in group:  # dates need the ORM's converters (SQLite returns text)
         rows: Iterable[tuple[Any, ...]] = grouped
     else:
-        # Ids, channel codes and integer sums need no conversion: skip the ORM's per-value
-        # converters, which cost more than the query on a grid grouping (15 000 rows a district).
-        try:
-            sql, params = grouped.query.get_compiler(using=qs.db).as_sql()
-        except EmptyResultSet:  # a scope that matches nothing
-            return out
-        with connections[qs.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = raw_rows(grouped)  # ids, channel codes and integer sums: no converters needed
+    # A group has at least one row, so no sum is NULL; SUM of an integer column is an integer.
     for row in rows:
-        out[tuple(row[:width])] = {m: int(n or 0) for m, n in zip(MILESTONES, row[width:], strict=True)}
+        out[tuple(row[:width])] = dict(zip(milestones, row[width:], strict=True))
     return out
 
 
 def period_sums(
-    start: dt.date, end: dt.date, group: Sequence[str] = (), user: Any = None, **filters: Any
+    start: dt.date,
+    end: dt.date,
+    group: Sequence[str] = (),
+    user: Any = None,
+    *,
+    milestones: Sequence[str] = MILESTONES,
+    **filters: Any,
 ) -> Sums:
-    """Milestone counts per combination of ``group`` columns (dimension names such as
+    """Counts of ``milestones`` per combination of ``group`` columns (dimension names such as
     ``street_id``; ``day`` for a series) over ``start`` … ``end``, for ``user``'s scope, with
     ``filters`` (dimension=value). Whole months come from the smallest month level that keeps
     the needed dimensions, the edge days from the smallest day level; never the case table."""
@@ -143,30 +150,37 @@ def period_sums(
     split = split_period(start, end, today=timezone.localdate())
     ranges = ((start, end),) if month_level is None else split.day_ranges
     parts = [
-        _sums(rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters), group)
+        _sums(
+            rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters), group, milestones
+        )
         for a, b in ranges
         if a <= b
     ]
     if month_level is not None and split.months:
         month_rows = rollups_visible_to(user, month_level).filter(month__in=split.months, **filters)
-        parts.append(_sums(month_rows, group))
+        parts.append(_sums(month_rows, group, milestones))
     if len(parts) == 1:
         return parts[0]
     total: Sums = {}
     for part in parts:
         for key, counts in part.items():
-            into = total.setdefault(key, dict.fromkeys(MILESTONES, 0))
+            into = total.setdefault(key, dict.fromkeys(milestones, 0))
             for m, n in counts.items():
                 into[m] += n
     if not group and not total:
-        total[()] = dict.fromkeys(MILESTONES, 0)
+        total[()] = dict.fromkeys(milestones, 0)
     return total
 
 
-def _period_sums(start: dt.date, end: dt.date, group_by: GroupBy, user: Any) -> dict[Any, dict[str, int]]:
-    sums = period_sums(start, end, (f"{group_by}_id",), user)
+def _period_sums(
+    start: dt.date, end: dt.date, group_by: GroupBy, user: Any, milestones: Sequence[str]
+) -> dict[Any, dict[str, int]]:
+    sums = period_sums(start, end, (f"{group_by}_id",), user, milestones=milestones)
     by_group = {key[0]: counts for key, counts in sums.items()}
-    return dict(sorted(by_group.items(), key=lambda item: (item[0] is None, item[0] or 0)))
+    order = sorted(g for g in by_group if g is not None)  # ids only: no key function per row
+    if None in by_group:
+        order.append(None)
+    return {g: by_group[g] for g in order}
 
 
 def _names(group_by: GroupBy, ids: list[int]) -> dict[int, str]:
@@ -181,10 +195,17 @@ def _names(group_by: GroupBy, ids: list[int]) -> dict[int, str]:
     return dict(Division.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def totals(*, start: dt.date, end: dt.date, group_by: GroupBy, user: Any = None) -> list[Row]:
-    """Milestone counts per group for the days ``start`` … ``end`` (both included): whole months
-    from the month rollups where they can answer, the other days from the daily rollups."""
-    sums = _period_sums(start, end, group_by, user)
+def totals(
+    *,
+    start: dt.date,
+    end: dt.date,
+    group_by: GroupBy,
+    user: Any = None,
+    milestones: Sequence[str] = MILESTONES,
+) -> list[Row]:
+    """Counts of ``milestones`` per group for the days ``start`` … ``end`` (both included): whole
+    months from the month rollups where they can answer, the other days from the daily rollups."""
+    sums = _period_sums(start, end, group_by, user, milestones)
     names = _names(group_by, [g for g in sums if g is not None])
     return [
         Row(id=g, name=names.get(g, "") if g is not None else "（未定位/未派遣）", counts=counts)
@@ -253,11 +274,19 @@ def apply_three_rates(row: Row, cfg: MetricSettings | Weights) -> None:
     row.grade = grade(row.score, w)
 
 
-def three_rates(*, start: dt.date, end: dt.date, group_by: GroupBy = "street", user: Any = None) -> list[Row]:
+def three_rates(
+    *,
+    start: dt.date,
+    end: dt.date,
+    group_by: GroupBy = "street",
+    user: Any = None,
+    milestones: Sequence[str] = MILESTONES,
+) -> list[Row]:
     """三率 per group: 响应率 = 按时签收/派遣, 解决率 = 解决/回访, 满意率 = (满意 + w·基本满意)/回访,
-    and 综合成绩 = 100 × Σ weight·rate, with its grade."""
+    and 综合成绩 = 100 × Σ weight·rate, with its grade. The rows' counts hold ``milestones``
+    (at least :data:`RATE_MILESTONES`)."""
     weights = Weights.of(MetricSettings.current())
-    rows = totals(start=start, end=end, group_by=group_by, user=user)
+    rows = totals(start=start, end=end, group_by=group_by, user=user, milestones=milestones)
     for row in rows:
         apply_three_rates(row, weights)
     return rows

@@ -44,8 +44,11 @@ def _finish(rows: list[Row]) -> list[Row]:
 
 def overall(*, start: dt.date, end: dt.date, user: Any = None, grid_id: int | None = None) -> Row:
     """The whole visible area (or one grid of it) over the period, as one row with its 三率."""
-    filters = {} if grid_id is None else {"grid_id": grid_id}
-    row = Row(id=None, name="", counts=period_sums(start, end, (), user, **filters)[()])
+    if grid_id is None:
+        sums = period_sums(start, end, (), user)
+    else:
+        sums = period_sums(start, end, (), user, grid_id=grid_id)
+    row = Row(id=None, name="", counts=sums[()])
     apply_three_rates(row, MetricSettings.current())
     return row
 

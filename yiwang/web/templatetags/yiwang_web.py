@@ -1,4 +1,5 @@
-"""Template helpers of the web pages: navigation by role, clock colours, masked contacts."""
+"""Template helpers of the web pages: navigation by role, clock colours, masked contacts, the
+dashboard's table rows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import datetime as dt
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from yiwang.cases.models import Case
 from yiwang.core.pii import mask_phone
@@ -38,3 +41,26 @@ def clock_label(colour: str) -> str:
     from yiwang.core.calendar import ClockColour
 
     return str(ClockColour(colour).label) if colour in ClockColour.values else "—"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):  # most cells: no locale formatting to apply (no thousands separator)
+        return str(value)
+    return conditional_escape(formats.localize(value))
+
+
+@register.simple_tag
+def table_rows(lines: list[tuple[list[Any], str]]) -> SafeString:
+    """The ``<tr>`` rows of a dashboard table, every value escaped, an empty value as —, the first
+    cell a link when the row has one. Written here rather than as template loops: a dashboard
+    has some 5 000 cells, and the template engine spent more time on them than the queries."""
+    out = []
+    for row, href in lines:
+        first = str(conditional_escape("" if row[0] is None else formats.localize(row[0])))
+        if href:
+            first = f'<a href="{conditional_escape(href)}">{first}</a>'
+        cells = "".join(f"<td>{_cell(v)}</td>" for v in row[1:])
+        out.append(f"<tr><td>{first}</td>{cells}</tr>")
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped

@@ -4,17 +4,19 @@ weekly trend, for a period (this month, last month, this year or a custom range)
 user's visible area. Every table of the page is one :class:`Table`; the page and the Excel export
 render the same tables, so they hold the same numbers.
 
-The one list that is not a rollup: the overdue cases open right now (a live list of cases, read via
-the partial index of running clocks); the period's overdue counts come from the rollups."""
+The one list that is not a rollup: the overdue cases open right now, longest overdue first (a live
+list of cases, read along the due-moment indexes); the period's overdue counts come from the
+rollups."""
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,14 +25,13 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import Row, three_rates
+from yiwang.analytics.metrics import RATE_MILESTONES, Row, three_rates
 from yiwang.analytics.models import MetricSettings
 from yiwang.cases.choices import Satisfaction
 from yiwang.cases.models import Case
 from yiwang.web.access import page_view
 from yiwang.web.periods import Period, labels, parse_period
 from yiwang.web.views.governance_summary import governance_rows
-from yiwang.web.views.queue import overdue_first
 
 TOP_CHART = 15
 OVERDUE_ROWS = 50
@@ -161,23 +162,33 @@ def _lowest_first(rows: list[Row], limit: int | None) -> list[Row]:
     return sorted(rows, key=key) if limit is None else heapq.nsmallest(limit, rows, key=key)
 
 
+def longest_overdue(cases: QuerySet[Case], now: dt.datetime, limit: int) -> list[Case]:
+    """The first ``limit`` overdue cases, longest overdue first: those not even signed for by
+    their due moment (by that moment), then those late in handling (by theirs). Two walks of the
+    due-moment indexes that stop after ``limit`` rows; sorting every overdue case of a district
+    (tens of thousands at 1 M cases) took 0.3 s."""
+    running = cases.filter(suspended_at__isnull=True).select_related("street", "lead_department")
+    unsigned = Q(accept_due_at__lt=now)
+    rows = list(running.filter(unsigned).order_by("accept_due_at", "-created_at", "-id")[:limit])
+    if len(rows) < limit:
+        late = running.filter(resolve_due_at__lt=now).exclude(unsigned)
+        rows += late.order_by("resolve_due_at", "-created_at", "-id")[: limit - len(rows)]
+    return rows
+
+
 def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
     """``full``: every row of every table (the export); the page holds the 50 lowest grids."""
     """Everything the page shows for ``period``, read from the rollups the user may see."""
     span = {"start": period.start, "end": period.end, "user": user}
     streets = three_rates(group_by="street", **span)
     departments = three_rates(group_by="department", **span)
-    grids = three_rates(group_by="grid", **span)
+    grids = three_rates(group_by="grid", milestones=RATE_MILESTONES, **span)  # 15 000 rows a district
     categories = queries.by_category(**span)
     channels = queries.by_channel(**span)
     step = period.step
     trend = queries.series(step=step, **span)  # type: ignore[arg-type]
     total = queries.overall(**span)
-    overdue = list(
-        overdue_first(Case.objects.visible_to(user).overdue(timezone.now())).select_related(
-            "street", "lead_department"
-        )[:OVERDUE_ROWS]
-    )
+    overdue = longest_overdue(Case.objects.visible_to(user), timezone.now(), OVERDUE_ROWS)
     tables = [
         Table(
             "street_rates",

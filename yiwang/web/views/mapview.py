@@ -3,25 +3,31 @@ rollups, live cases with overdue ones in red, a case-density heat layer, hotspot
 duty, the registered overlays (yiwang/web/map_layers.py) and a panel per grid. No basemap unless
 ``YIWANG_TILE_URL`` is set: the boundaries are the map (an isolated intranet has no tile server).
 
-One endpoint, ``map/data.json``; ``?layer=`` picks what it answers (the base geometry by default,
-``metric``, ``heat``, ``hotspots`` or ``duty``), so the heavy geometry is fetched once and the
-light layers on demand. Responses are gzipped here when the client accepts it (no middleware)."""
+One endpoint, ``map/data.json``; ``?layer=`` picks what it answers: ``shapes`` (the boundaries of
+the streets and grids the user sees: heavy, and the same until a grid changes, so it carries an
+ETag and a browser revalidates it with a 304), the live counts by default (open and overdue per
+street and grid, the live case points), ``metric``, ``heat``, ``hotspots`` or ``duty`` on demand.
+Responses are gzipped here when the client accepts it (no middleware)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 import math
 import re
+from array import array
+from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, F, Q
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, Q, Sum, When
 from django.db.models.functions import Floor
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -29,11 +35,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import Row, three_rates
+from yiwang.analytics.metrics import RATE_MILESTONES, Row, three_rates
 from yiwang.analytics.models import MetricSettings
 from yiwang.cases.models import Case
 from yiwang.core.calendar import get_calendar
 from yiwang.core.pii import mask_phone
+from yiwang.core.rawrows import raw_rows
 from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.dispatch.hotspots import SNAPSHOT_DAYS, SNAPSHOT_LIMIT, hotspots_for_cases, map_json, snapshot_for
 from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
@@ -55,6 +62,11 @@ HOTSPOT_LIMIT = SNAPSHOT_LIMIT  # cases read by the hotspot miner (the newest of
 # for thousands of cases, so that answer is kept per user and period for a few minutes.
 HOTSPOT_CACHE_SECONDS = 600
 GZIP_MIN = 1024
+# Gzipped shapes bodies kept per ETag (one per distinct scope in use: a few at most in practice).
+SHAPES_BODIES_KEPT = 8
+
+# What the metric colouring reads from the rollups (a grid layer sums 15 000 rows: only these).
+MAP_MILESTONES = (*RATE_MILESTONES, "registered", "overdue")
 
 # key → (label, unit, higher is better). "open" and "late" are the live state of open cases (the
 # partial index over open statuses); the others are rollup sums over the selected period.
@@ -109,24 +121,39 @@ def grid_shapes() -> dict[int, tuple[str, str, Any]]:
 def reset_grid_shapes() -> None:
     """Forget the cached shapes (tests; after a restore in the same process)."""
     _SHAPES.update(key=None, shapes={})
+    _SHAPES_BODIES.clear()
+
+
+_SHAPES_BODIES: OrderedDict[str, bytes] = OrderedDict()
 
 
 def _late_q(now: Any) -> Q:
     return Q(suspended_at__isnull=True) & (Q(accept_due_at__lt=now) | Q(resolve_due_at__lt=now))
 
 
-def json_response(request: HttpRequest, payload: Any) -> HttpResponse:
-    """Compact JSON, gzipped when the client accepts gzip and the body is worth it. Map data holds
-    no secret a compression oracle (BREACH) could reveal: only what the page displays anyway."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return re.search(r"\bgzip\b", request.headers.get("Accept-Encoding", "")) is not None
+
+
+def _respond(request: HttpRequest, body: bytes, zipped: bytes | None = None) -> HttpResponse:
+    """``body`` as JSON, sent gzipped (``zipped`` when already compressed) if the client accepts it."""
     response = HttpResponse(body, content_type="application/json")
     patch_vary_headers(response, ("Accept-Encoding",))
-    accepts = request.headers.get("Accept-Encoding", "")
-    if len(body) >= GZIP_MIN and re.search(r"\bgzip\b", accepts):
-        response.content = gzip.compress(body, compresslevel=6)
+    if len(body) >= GZIP_MIN and _accepts_gzip(request):
+        response.content = zipped or gzip.compress(body, compresslevel=6)
         response["Content-Encoding"] = "gzip"
     response["Content-Length"] = str(len(response.content))
     return response
+
+
+def json_response(request: HttpRequest, payload: Any) -> HttpResponse:
+    """Compact JSON, gzipped when the client accepts gzip and the body is worth it. Map data holds
+    no secret a compression oracle (BREACH) could reveal: only what the page displays anyway."""
+    return _respond(request, _encode(payload))
 
 
 def _open_cases(request: HttpRequest) -> Any:
@@ -148,6 +175,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
 @page_view("map")
 def map_data(request: HttpRequest) -> HttpResponse:
     layer = request.GET.get("layer", "base")
+    if layer == "shapes":
+        return shapes_response(request)
     builders = {
         "base": base_layer,
         "metric": metric_layer,
@@ -167,36 +196,42 @@ def _bad(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def open_counts(user: Any, now: dt.datetime) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """``(by_street, by_grid)``: ``[open, overdue]`` of the user's visible open cases per street id
+    and per grid id, from one grouped query that the database answers from the case_open_counts
+    index alone (no column outside it: counting ids would send it to the table)."""
+    rows = (
+        Case.objects.visible_to(user)
+        .open()
+        .order_by()
+        .values_list("street_id", "grid_id")
+        .annotate(n=Count("*"), late=Sum(SqlCase(When(_late_q(now), then=1), default=0)))
+    )
+    by_street: dict[int, list[int]] = {}
+    by_grid: dict[int, list[int]] = {}
+    for street_id, grid_id, n, late in raw_rows(rows):
+        for table, key in ((by_street, street_id), (by_grid, grid_id)):
+            if key is not None:
+                pair = table.setdefault(key, [0, 0])
+                pair[0] += n
+                pair[1] += late
+    return by_street, by_grid
+
+
+def _visible_streets(user: Any) -> Any:
+    return Division.objects.visible_to(user).filter(level=DivisionLevel.STREET, boundary__isnull=False)
+
+
 def base_layer(request: HttpRequest) -> dict[str, Any]:
-    """Streets and grids with their open and overdue counts (one grouped query each over the
-    user's visible open cases) and the live case points."""
+    """The live state, light enough to fetch on every visit: ``[open, overdue]`` per street and grid
+    code (codes without open cases are left out) and the newest live case points. The shapes they
+    colour come from ``?layer=shapes``."""
     now = timezone.now()
-    open_cases = _open_cases(request)
-    counts = {"open": Count("id"), "late": Count("id", filter=_late_q(now))}
-    by_grid: dict[int | None, dict[str, Any]] = {
-        r["grid_id"]: dict(r) for r in open_cases.order_by().values("grid_id").annotate(**counts)
-    }
-    by_street: dict[int | None, dict[str, Any]] = {
-        r["street_id"]: dict(r) for r in open_cases.order_by().values("street_id").annotate(**counts)
-    }
-
-    def feature(code: str, name: str, geometry: Any, row: dict[str, Any] | None) -> dict[str, Any]:
-        return {
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {
-                "code": code,
-                "name": name,
-                "open": row["open"] if row else 0,
-                "late": row["late"] if row else 0,
-            },
-        }
-
-    streets = Division.objects.visible_to(request.user).filter(
-        level=DivisionLevel.STREET, boundary__isnull=False
+    by_street, by_grid = open_counts(request.user, now)
+    street_codes = dict(
+        Division.objects.visible_to(request.user).filter(level=DivisionLevel.STREET).values_list("pk", "code")
     )
     shapes = grid_shapes()
-    visible = Grid.objects.visible_to(request.user).values_list("pk", flat=True)
     points = [
         {
             "id": pk,
@@ -208,30 +243,74 @@ def base_layer(request: HttpRequest) -> dict[str, Any]:
             "late": suspended is None
             and any(due is not None and due < now for due in (accept_due, resolve_due)),
         }
-        for pk, number, title, status, lng, lat, suspended, accept_due, resolve_due in open_cases.filter(
-            lng__isnull=False, lat__isnull=False
-        )
-        .order_by("-created_at")
+        for pk, number, title, status, lng, lat, suspended, accept_due, resolve_due in _open_cases(request)
+        .filter(lng__isnull=False, lat__isnull=False)
+        .order_by("-created_at", "-id")  # the area's (created_at, id) index, walked newest first
         .values_list(
             "pk", "number", "title", "status", "lng", "lat", "suspended_at", "accept_due_at", "resolve_due_at"
         )[:MAX_POINTS]
     ]
     return {
-        "streets": {
-            "type": "FeatureCollection",
-            "features": [feature(s.code, s.name, _round(s.boundary), by_street.get(s.pk)) for s in streets],
-        },
-        "grids": {
-            "type": "FeatureCollection",
-            "features": [
-                feature(*shapes[pk], by_grid.get(pk))
-                for pk in visible.iterator(chunk_size=20_000)
-                if pk in shapes
-            ],
-        },
+        "streets": {street_codes[pk]: pair for pk, pair in by_street.items() if pk in street_codes},
+        "grids": {shapes[pk][0]: pair for pk, pair in by_grid.items() if pk in shapes},
         "cases": points,
-        "total_open": sum(r["open"] for r in by_grid.values()),
+        "total_open": sum(pair[0] for pair in by_grid.values()),
     }
+
+
+def _shapes_etag(user: Any) -> str:
+    """Names what the user's shapes answer holds: the shapes' version, the visible grids and the
+    visible streets with their last change. Two users with the same scope share it."""
+    grid_ids = array("q", Grid.objects.visible_to(user).order_by("pk").values_list("pk", flat=True))
+    streets = list(_visible_streets(user).order_by("pk").values_list("pk", "updated_at"))
+    digest = hashlib.sha256(repr((_SHAPES["key"], streets)).encode())
+    digest.update(grid_ids.tobytes())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def _shapes_body(user: Any) -> bytes:
+    shapes = grid_shapes()
+
+    def feature(code: str, name: str, geometry: Any) -> dict[str, Any]:
+        return {"type": "Feature", "geometry": geometry, "properties": {"code": code, "name": name}}
+
+    visible = Grid.objects.visible_to(user).values_list("pk", flat=True)
+    return _encode(
+        {
+            "streets": {
+                "type": "FeatureCollection",
+                "features": [feature(s.code, s.name, _round(s.boundary)) for s in _visible_streets(user)],
+            },
+            "grids": {
+                "type": "FeatureCollection",
+                "features": [
+                    feature(*shapes[pk]) for pk in visible.iterator(chunk_size=20_000) if pk in shapes
+                ],
+            },
+        }
+    )
+
+
+def shapes_response(request: HttpRequest) -> HttpResponse:
+    """The boundaries of the user's streets and grids. Encoding and compressing 15 000 boundaries
+    costs more than everything else on the map, and they rarely change: the gzipped body is kept per
+    ETag in this process, and a browser that has it gets a 304 (``no-cache``: it always asks)."""
+    grid_shapes()  # brings the shapes' version up to date before it is hashed
+    etag = _shapes_etag(request.user)
+    if etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        zipped = _SHAPES_BODIES.get(etag)
+        if zipped is None:
+            zipped = gzip.compress(_shapes_body(request.user), compresslevel=6)
+            _SHAPES_BODIES[etag] = zipped
+            while len(_SHAPES_BODIES) > SHAPES_BODIES_KEPT:
+                _SHAPES_BODIES.popitem(last=False)
+        _SHAPES_BODIES.move_to_end(etag)
+        response = _respond(request, gzip.decompress(zipped), zipped)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # --- metric colouring -------------------------------------------------------------------------------
@@ -266,20 +345,23 @@ def metric_values(user: Any, metric: str, period: Period) -> dict[str, dict[str,
     )
     grid_codes = dict(Grid.objects.visible_to(user).values_list("pk", "code"))
     if metric in ("open", "late"):
-        now = timezone.now()
-        cases = Case.objects.visible_to(user).open().order_by()
-        count = Count("id") if metric == "open" else Count("id", filter=_late_q(now))
-        per_street = dict(cases.values_list("street_id").annotate(n=count))
-        per_grid = dict(cases.values_list("grid_id").annotate(n=count))
+        by_street, by_grid = open_counts(user, timezone.now())
+        i = 0 if metric == "open" else 1
         return {
-            "streets": {code: float(per_street.get(pk, 0)) for pk, code in street_codes.items()},
-            "grids": {code: float(per_grid.get(pk, 0)) for pk, code in grid_codes.items()},
+            "streets": {code: float(by_street.get(pk, (0, 0))[i]) for pk, code in street_codes.items()},
+            "grids": {code: float(by_grid.get(pk, (0, 0))[i]) for pk, code in grid_codes.items()},
         }
     out: dict[str, dict[str, float | None]] = {}
     for key, group_by, codes in (("streets", "street", street_codes), ("grids", "grid", grid_codes)):
         rows = {
             r.id: r
-            for r in three_rates(start=period.start, end=period.end, group_by=group_by, user=user)  # type: ignore[arg-type]
+            for r in three_rates(
+                start=period.start,
+                end=period.end,
+                group_by=group_by,  # type: ignore[arg-type]
+                user=user,
+                milestones=MAP_MILESTONES,
+            )
             if r.id is not None
         }
         zero = 0.0 if metric in ("new", "overdue") else None

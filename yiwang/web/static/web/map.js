@@ -180,21 +180,26 @@
       });
     }
 
-    getJSON(el.dataset.url)
-      .then(function (data) {
+    // The shapes (heavy, revalidated with their ETag: a 304 when nothing changed) and the live
+    // counts and points (light, fresh on every visit) come separately.
+    Promise.all([getJSON(withParams(el.dataset.url, { layer: "shapes" })), getJSON(el.dataset.url)])
+      .then(function (answers) {
+        var shapes = answers[0], data = answers[1];
+        function countOf(table, code, i) { var pair = table[code]; return pair ? pair[i] : 0; }
         colouring.grids = {};
         colouring.streets = {};
-        data.grids.features.forEach(function (f) { colouring.grids[f.properties.code] = f.properties.open; });
-        data.streets.features.forEach(function (f) { colouring.streets[f.properties.code] = f.properties.open; });
-        layers.streets = L.geoJSON(data.streets, { style: streetStyle, interactive: false });
-        layers.grids = L.geoJSON(data.grids, {
+        shapes.grids.features.forEach(function (f) { colouring.grids[f.properties.code] = countOf(data.grids, f.properties.code, 0); });
+        shapes.streets.features.forEach(function (f) { colouring.streets[f.properties.code] = countOf(data.streets, f.properties.code, 0); });
+        layers.streets = L.geoJSON(shapes.streets, { style: streetStyle, interactive: false });
+        layers.grids = L.geoJSON(shapes.grids, {
           style: gridStyle,
           onEachFeature: function (f, layer) {
             var p = f.properties;
+            var late = countOf(data.grids, p.code, 1);
             layer.bindTooltip(function () {
               var v = colouring.grids[p.code];
               var shown = v === null || v === undefined ? "—" : v + colouring.unit;
-              return text(p.name + " · " + shown + (p.late ? " (" + p.late + "!)" : ""));
+              return text(p.name + " · " + shown + (late ? " (" + late + "!)" : ""));
             }, { sticky: true });
             layer.on("click", function () { openGrid(p.code, layer); });
           }
@@ -213,9 +218,9 @@
         var bounds = layers.grids.getBounds();
         if (!bounds.isValid()) { bounds = layers.streets.getBounds(); }
         if (bounds.isValid()) { map.fitBounds(bounds); }
-        el.dataset.grids = String(data.grids.features.length);
+        el.dataset.grids = String(shapes.grids.features.length);
         el.dataset.loaded = "1";
-        status.textContent = data.grids.features.length + " · " + data.total_open;
+        status.textContent = shapes.grids.features.length + " · " + data.total_open;
         return loadMetric();
       })
       .catch(function () { status.textContent = "!"; });
