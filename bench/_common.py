@@ -87,3 +87,6 @@ def setup_django(bench_dir: Path, db_file: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from yiwang.core.memory import freeze_startup_objects
+
+    freeze_startup_objects()  # what yiwang/config/wsgi.py does in a web process

@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,8 +282,8 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
 
 
 def web_memory() -> tuple[float, float, str]:
-    """Resident memory of a fresh process after Django setup, then with the grid index and the
-    active classifier loaded (MB), as a web worker holds them."""
+    """Resident memory of a fresh process after Django setup, then with the grid index, the
+    active classifier and the map's encoded grid shapes loaded (MB), as a web worker holds them."""
     code = (
         "import os, django; django.setup()\n"
         "def rss():\n"
@@ -293,6 +294,8 @@ def web_memory() -> tuple[float, float, str]:
         "from yiwang.dispatch.classifier.service import active_classifier\n"
         "n = len(get_index().ids) if hasattr(get_index(), 'ids') else 0\n"
         "clf = active_classifier()\n"
+        "from yiwang.web.views.mapview import grid_shapes\n"
+        "grid_shapes()\n"
         "print(base, rss(), 'classifier' if clf is not None else 'no classifier')\n"
     )
     out = subprocess.run(
@@ -354,10 +357,11 @@ def page_weight(client: Any) -> tuple[int, int]:
             body = Path(found).read_bytes()
             raw += len(body)
             sent += len(gzip.compress(body))
-    data = client.get(reverse("web:map_data"), HTTP_ACCEPT_ENCODING="gzip")
-    body = data.content
-    raw += len(gzip.decompress(body)) if data.get("Content-Encoding") == "gzip" else len(body)
-    sent += len(body)
+    for params in ({"layer": "shapes"}, {}):  # the page fetches both on load
+        data = client.get(reverse("web:map_data"), params, HTTP_ACCEPT_ENCODING="gzip")
+        body = data.content
+        raw += len(gzip.decompress(body)) if data.get("Content-Encoding") == "gzip" else len(body)
+        sent += len(body)
     return raw, sent
 
 
@@ -475,8 +479,46 @@ def main() -> None:
 
         return run
 
+    from yiwang.web.views import mapview
+
+    map_url = reverse("web:map_data")
+    shapes = {"layer": "shapes"}
+
+    def cold_shapes(forget: Callable[[], None]) -> Callable[[], Any]:
+        def run() -> Any:
+            forget()
+            return get(map_url, shapes)()
+
+        return run
+
+    etag = get(map_url, shapes)()["ETag"]
+    for label, call in (
+        (
+            "map shapes: first request in a fresh web process (encode every grid + gzip)",
+            cold_shapes(mapview.reset_grid_shapes),
+        ),
+        (
+            "map shapes: first request of a scope (join the encoded grids + gzip)",
+            cold_shapes(mapview._SHAPES_BODIES.clear),
+        ),
+        ("map shapes: the next requests of that scope (kept gzipped body)", get(map_url, shapes)),
+    ):
+        times, response = _common.timed(call, args.repeats)
+        say(
+            f"| {label} | {_common.median(times) * 1000:.0f} ms | {len(response.content) / 1024:,.0f} KiB sent |"
+        )  # type: ignore[attr-defined]
+
+    def revalidate() -> Any:
+        response = client.get(map_url, shapes, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 304, response.status_code
+        return response
+
+    times, _r = _common.timed(revalidate, args.repeats)
+    say(
+        f"| map shapes: a browser revalidating its copy (304) | {_common.median(times) * 1000:.0f} ms | 0 KiB |"
+    )
     requests = [
-        ("map overview: grids with open counts and colours", reverse("web:map_data"), {}),
+        ("map overview: open and overdue counts of every grid and street, live case points", map_url, {}),
         (
             "map: grids coloured by 综合成绩, this year",
             reverse("web:map_data"),
@@ -506,7 +548,7 @@ def main() -> None:
     train_classifier(categories)
     base_mb, loaded_mb, what = web_memory()
     say(
-        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids and the {what} loaded |"
+        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids, the map's grid shapes and the {what} loaded |"
     )
     say("")
     say(

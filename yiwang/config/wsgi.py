@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.config.settings")
 application = get_wsgi_application()
+
+from yiwang.core.memory import freeze_startup_objects  # noqa: E402 — after Django's setup
+
+freeze_startup_objects()
