@@ -150,6 +150,11 @@ class _BoundaryCells:
 class GridIndex:
     """Immutable point→grid index over ``(grid id, GeoJSON geometry in WGS84)`` pairs."""
 
+    # 64-bit while building, 32-bit once built (see _build_raster).
+    candidates: npt.NDArray[np.signedinteger[Any]]
+    cand_offsets: npt.NDArray[np.signedinteger[Any]]
+    par_offsets: npt.NDArray[np.signedinteger[Any]]
+
     def __init__(self, grids: Iterable[tuple[int, Any]]) -> None:
         pairs = [(int(gid), _to_geometry(geo)) for gid, geo in grids]
         pairs = [(gid, g) for gid, g in pairs if not g.is_empty]
@@ -206,6 +211,22 @@ class GridIndex:
         self._label_candidates(edges, b)
         self._label_lines(edges, b)
         self._label_parity(edges, b)
+        # Positions and offsets fit in 32 bits (the raster is capped at _MAX_CELLS): the largest
+        # arrays a web process keeps take half the memory (a megacity's index: 17 MB less).
+        self.candidates = self.candidates.astype(np.int32)
+        self.cand_offsets = self.cand_offsets.astype(np.int32)
+        self.par_offsets = self.par_offsets.astype(np.int32)
+        self._keep_prepared_for_shapely_cells()
+
+    def _keep_prepared_for_shapely_cells(self) -> None:
+        """Prepared geometries (GEOS's own index of each polygon) sped up the build; at query time
+        only the grids of cells decided by shapely need them. A point exactly on an edge elsewhere
+        is rare and tested unprepared (same answer, slower): 8 MB less per process at 50 000 grids."""
+        shapely.destroy_prepared(self.geometries)
+        shapely_cells = np.flatnonzero(self.amb_mode == _MODE_SHAPELY)
+        start = self.cand_offsets[shapely_cells].astype(np.int64)
+        count = self.cand_offsets[shapely_cells + 1] - start
+        shapely.prepare(self.geometries[np.unique(self.candidates[_ranges(start, count)])])
 
     def _init_boundary_cells(self, count: int) -> None:
         # Per boundary cell: how its points are decided (amb_mode: an edge number >= 0 for a
