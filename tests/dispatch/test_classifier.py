@@ -399,33 +399,3 @@ def test_one_text_scores_the_same_alone_as_in_a_batch(trained: Any) -> None:
     batch = trained.decision(texts)
     for i, text in enumerate(texts):
         assert np.allclose(trained.decision([text])[0], batch[i], atol=1e-5)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "市民反映：小区（三期）停水，？！",
-        "全角ＡＢＣ１２３　空格\xa0与…省略号．",
-        "한글 가각 ｶﾞ e\u0301 ﬁ ①②㎡℃",
-        "合成字符 \u1100\u1161\u11a8 与 A\u030a，",
-        "",
-    ],
-)
-def test_fast_nfkc_gives_exactly_unicode_nfkc(text: str) -> None:
-    import unicodedata
-
-    from yiwang.dispatch.classifier.model import _nfkc
-
-    assert _nfkc(text) == unicodedata.normalize("NFKC", text)
-
-
-@hypothesis_settings(max_examples=300, deadline=None)
-@given(
-    st.text(alphabet=st.one_of(st.characters(), st.sampled_from("，\u3000\xa0？！：（）；…．\u0301\u0308")))
-)
-def test_fast_nfkc_equals_unicode_nfkc_on_any_text(text: str) -> None:
-    import unicodedata
-
-    from yiwang.dispatch.classifier.model import _nfkc
-
-    assert _nfkc(text) == unicodedata.normalize("NFKC", text)
