@@ -134,7 +134,12 @@ def main() -> None:
     year = {"period": "custom", "start": today.replace(month=1, day=1).isoformat(), "end": today.isoformat()}
     timings: list[tuple[str, str, list[float]]] = []
     cases = [
-        ("map: base layer (geometry, open counts, live points)", map_url, {}),
+        (
+            "map: shapes of the scope (kept gzipped per ETag; a browser revalidates: 304)",
+            map_url,
+            {"layer": "shapes"},
+        ),
+        ("map: live open/overdue counts per street and grid, live points", map_url, {}),
         ("map: metric = open cases", map_url, {"layer": "metric", "metric": "open"}),
         ("map: metric = 综合成绩, this year", map_url, {"layer": "metric", "metric": "score", **year}),
         ("map: metric = 期内新增, this month", map_url, {"layer": "metric", "metric": "new"}),

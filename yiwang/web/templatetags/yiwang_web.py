@@ -43,12 +43,14 @@ def clock_label(colour: str) -> str:
     return str(ClockColour(colour).label) if colour in ClockColour.values else "—"
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, decimal_separator: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, int):  # most cells: no locale formatting to apply (no thousands separator)
         return str(value)
-    return conditional_escape(formats.localize(value))
+    if isinstance(value, float) and "e" not in (text := repr(value)):
+        return text.replace(".", decimal_separator)  # what localize() gives, without its lookups
+    return str(conditional_escape(formats.localize(value)))
 
 
 @register.simple_tag
@@ -57,10 +59,11 @@ def table_rows(lines: list[tuple[list[Any], str]]) -> SafeString:
     cell a link when the row has one. Written here rather than as template loops: a dashboard
     has some 5 000 cells, and the template engine spent more time on them than the queries."""
     out = []
+    separator = str(formats.get_format("DECIMAL_SEPARATOR"))
     for row, href in lines:
         first = str(conditional_escape("" if row[0] is None else formats.localize(row[0])))
         if href:
             first = f'<a href="{conditional_escape(href)}">{first}</a>'
-        cells = "".join(f"<td>{_cell(v)}</td>" for v in row[1:])
+        cells = "".join(f"<td>{_cell(v, separator)}</td>" for v in row[1:])
         out.append(f"<tr><td>{first}</td>{cells}</tr>")
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
