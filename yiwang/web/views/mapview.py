@@ -43,7 +43,7 @@ from yiwang.core.pii import mask_phone
 from yiwang.core.rawrows import raw_rows
 from yiwang.core.scoping import get_object_or_404_in_scope
 from yiwang.dispatch.hotspots import SNAPSHOT_DAYS, SNAPSHOT_LIMIT, hotspots_for_cases, map_json, snapshot_for
-from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff
+from yiwang.grids.models import Division, DivisionLevel, Grid, GridStaff, GridStaffRole
 from yiwang.party.queries import party_panel
 from yiwang.registry.queries import grid_counts
 from yiwang.registry.scope import read_q
@@ -465,14 +465,17 @@ def on_duty(user: Any, day: dt.date | None = None) -> dict[str, Any]:
     workday = get_calendar().is_workday(day)
     grids: dict[str, list[dict[str, str]]] = {}
     if workday:
+        # Plain values, not model instances: a district has thousands of posts, and loading each
+        # grid (its boundary) and user to print two names cost half a second.
+        roles = {value: str(label) for value, label in GridStaffRole.choices}
         posts = (
             GridStaff.objects.filter(grid__in=Grid.objects.visible_to(user), user__is_active=True)
-            .select_related("user", "grid")
             .order_by("grid__code", "role", "user__username")
+            .values_list("grid__code", "role", "user__display_name", "user__username")
         )
-        for post in posts:
-            grids.setdefault(post.grid.code, []).append(
-                {"name": str(post.user), "role": str(post.get_role_display())}
+        for code, role, display_name, username in posts:
+            grids.setdefault(code, []).append(
+                {"name": display_name or username, "role": roles.get(role, role)}
             )
     return {"date": day, "workday": workday, "grids": grids}
 
