@@ -186,10 +186,13 @@ def load_cases(profile: Profile, cases: int, plan: scale_data.Plan) -> tuple[flo
     if connection.vendor == "postgresql":
         connection.close()
         dsn = _dsn()
+        # The database makes the rows (scale_data.load_postgresql_sql): two sessions, one per core.
+        scale_data.stage_grids(dsn, plan)
         with multiprocessing.get_context("fork").Pool(2) as pool:
             events = sum(
-                pool.starmap(scale_data.load_postgresql, [(dsn, plan, lo, hi, lo) for lo, hi in ranges])
+                pool.starmap(scale_data.load_postgresql_sql, [(dsn, plan, lo, hi, lo) for lo, hi in ranges])
             )
+        scale_data.drop_grids(dsn)
         with connection.cursor() as cursor:
             for _name, definition in indexes:
                 cursor.execute(definition)

@@ -8,11 +8,12 @@ import datetime as dt
 import random
 
 import pytest
+from django.utils import timezone
 
 from tests.analytics.helpers import play
 from tests.world import World
 from yiwang.analytics import metrics, rebuild, rollup
-from yiwang.analytics.models import DAILY, MonthDistrictRollup, MonthGridRollup, MonthlyRollup
+from yiwang.analytics.models import DAILY, MonthDistrictRollup, MonthGridRollup, MonthlyRollup, YearGridRollup
 from yiwang.analytics.periods import Split, split_period
 
 D = dt.date
@@ -37,6 +38,26 @@ def test_the_month_so_far_is_read_as_a_month_since_nothing_happened_after_today(
     assert split_period(D(2026, 11, 3), today, today=today).months == ()
 
 
+def test_whole_years_are_read_as_years_when_asked() -> None:
+    today = D(2026, 11, 26)
+    # This year so far is a whole year: nothing happened after today.
+    assert split_period(D(2026, 1, 1), today, today=today, years=True) == Split((), (), (D(2026, 1, 1),))
+    # A past year, the months of the next one, edge days on both sides.
+    assert split_period(D(2024, 12, 20), D(2026, 3, 5), years=True) == Split(
+        (D(2026, 1, 1), D(2026, 2, 1)),
+        ((D(2024, 12, 20), D(2024, 12, 31)), (D(2026, 3, 1), D(2026, 3, 5))),
+        (D(2025, 1, 1),),
+    )
+    # The last twelve months: last December and this year so far. A year that started before
+    # ``start`` is not whole.
+    assert split_period(D(2025, 12, 1), today, today=today, years=True) == Split(
+        (D(2025, 12, 1),), (), (D(2026, 1, 1),)
+    )
+    assert split_period(D(2026, 3, 1), today, today=today, years=True) == split_period(
+        D(2026, 3, 1), today, today=today
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [4, 5])
 def test_month_rows_give_the_same_totals_as_the_daily_rows(world: World, seed: int) -> None:
@@ -51,6 +72,8 @@ def test_month_rows_give_the_same_totals_as_the_daily_rows(world: World, seed: i
         (first, last),
         (first.replace(day=1), last),
         (first + dt.timedelta(days=9), last - dt.timedelta(days=3)),
+        # Whole years so far (the grid table reads the year level).
+        (first.replace(month=1, day=1), max(last, timezone.localdate())),
     ]
     groupings = [("district_id",), ("street_id",), ("department_id",), ("community_id",), ("grid_id",),
                  ("category_id",), ("channel",), (), ("day",)]  # fmt: skip
@@ -72,6 +95,8 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("month", {"grid_id"}).model is MonthGridRollup  # type: ignore[union-attr]
     assert metrics.choose_level("month", {"grid_id", "category_id"}) is None
     assert metrics.choose_level("day", {"grid_id", "category_id"}) is DAILY
+    assert metrics.choose_level("year", {"grid_id"}).model is YearGridRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("year", {"channel"}) is None
 
 
 @pytest.mark.django_db

@@ -142,12 +142,17 @@ def period_sums(
 ) -> Sums:
     """Counts of ``milestones`` per combination of ``group`` columns (dimension names such as
     ``street_id``; ``day`` for a series) over ``start`` … ``end``, for ``user``'s scope, with
-    ``filters`` (dimension=value). Whole months come from the smallest month level that keeps
-    the needed dimensions, the edge days from the smallest day level; never the case table."""
+    ``filters`` (dimension=value). Whole years come from a year level with the month level's
+    dimensions (the grid table), whole months from the smallest month level that keeps the needed
+    dimensions, the edge days from the smallest day level; never the case table."""
     dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
     day_level = choose_level("day", dims) or DAILY
     month_level = None if "day" in group else choose_level("month", dims)
-    split = split_period(start, end, today=timezone.localdate())
+    # A year level only where it has the month level's rows: one row per year instead of twelve.
+    year_level = choose_level("year", dims)
+    if month_level is None or year_level is None or year_level.dims != month_level.dims:
+        year_level = None
+    split = split_period(start, end, today=timezone.localdate(), years=year_level is not None)
     ranges = ((start, end),) if month_level is None else split.day_ranges
     parts = [
         _sums(
@@ -159,6 +164,9 @@ def period_sums(
     if month_level is not None and split.months:
         month_rows = rollups_visible_to(user, month_level).filter(month__in=split.months, **filters)
         parts.append(_sums(month_rows, group, milestones))
+    if year_level is not None and split.years:
+        year_rows = rollups_visible_to(user, year_level).filter(year__in=split.years, **filters)
+        parts.append(_sums(year_rows, group, milestones))
     if len(parts) == 1:
         return parts[0]
     total: Sums = {}

@@ -6,6 +6,8 @@ id order and moves a high-water mark in the same transaction as the counts.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -274,19 +276,65 @@ class MonthGridRollup(CoarseRollup):
         ]
 
 
+class YearGridRollup(CoarseRollup):
+    """The grid table of a whole year (or of this year so far) in one row per grid, instead of
+    twelve month rows: a district's 15 000 grids × 11 months cost 0.2 s to sum."""
+
+    year = models.DateField(_("年份"), help_text=_("该年1月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    community = _dim("grids.Division", _("社区"))
+    grid = _dim("grids.Grid", _("网格"))
+
+    class Meta:
+        verbose_name = _("年统计（网格）")
+        verbose_name_plural = _("年统计（网格）")
+        indexes = [
+            models.Index(fields=["year", "street"], name="rollup_yeargrid_street"),
+            models.Index(fields=["year", "community"], name="rollup_yeargrid_community"),
+            models.Index(fields=["year", "grid"], name="rollup_yeargrid_grid"),
+        ]
+
+
+Period = Literal["day", "month", "year"]
+# Finer periods first: a level can be summed from a level of the same or a finer period.
+PERIODS: tuple[Period, ...] = ("day", "month", "year")
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _first_of_year(day: dt.date) -> dt.date:
+    return day.replace(month=1, day=1)
+
+
+# The first day of the period holding a day: the period column of a row.
+PERIOD_START: dict[str, Callable[[dt.date], dt.date]] = {
+    "day": lambda day: day,
+    "month": _first_of_month,
+    "year": _first_of_year,
+}
+
+
 @dataclass(frozen=True)
 class Level:
-    """One table of the rollup lattice: its period (a day, or a month keyed by its first day) and
-    the dimensions it keeps (a subset of :data:`DIMENSIONS`). Every level holds the same counts,
-    written in the same transaction; a query reads the smallest level that keeps what it needs."""
+    """One table of the rollup lattice: its period (a day, or a month or year keyed by its first
+    day) and the dimensions it keeps (a subset of :data:`DIMENSIONS`). Every level holds the same
+    counts, written in the same transaction; a query reads the smallest level that keeps what it
+    needs."""
 
     model: type[MilestoneCounts]
-    period: Literal["day", "month"]
+    period: Period
     dims: tuple[str, ...]
 
     @property
     def period_field(self) -> str:
         return self.period
+
+    @property
+    def period_rank(self) -> int:
+        return PERIODS.index(self.period)
 
     @property
     def positions(self) -> tuple[int, ...]:
@@ -309,6 +357,8 @@ LEVELS: tuple[Level, ...] = (
     Level(MonthlyRollup, "month", ("district_id", "street_id", "channel", "department_id")),
     Level(MonthCategoryRollup, "month", ("district_id", "street_id", "category_id")),
     Level(MonthGridRollup, "month", ("district_id", "street_id", "community_id", "grid_id")),
+    # Only the grid table has a year level: every other grouping is small enough in months.
+    Level(YearGridRollup, "year", ("district_id", "street_id", "community_id", "grid_id")),
 )
 
 

@@ -1,6 +1,6 @@
-"""Split a period into whole calendar months (read from the month rollups) and the days at its
-edges (read from the daily rollups), so that a year costs twelve month rows per group, not 365
-day rows per combination."""
+"""Split a period into whole calendar years and months (read from the year and month rollups) and
+the days at its edges (read from the daily rollups), so that a year costs one year row or twelve
+month rows per group, not 365 day rows per combination."""
 
 from __future__ import annotations
 
@@ -14,19 +14,35 @@ def _next_month(day: dt.date) -> dt.date:
 
 @dataclass(frozen=True)
 class Split:
-    months: tuple[dt.date, ...]  # first days of the whole months inside the period
+    months: tuple[dt.date, ...]  # first days of the whole months inside the period (not in a year)
     day_ranges: tuple[tuple[dt.date, dt.date], ...]  # the remaining days, as inclusive ranges
+    years: tuple[dt.date, ...] = ()  # 1 January of the whole years inside the period
 
 
-def split_period(start: dt.date, end: dt.date, today: dt.date | None = None) -> Split:
-    """``start`` … ``end`` (inclusive) as whole months plus at most two ranges of edge days.
+def split_period(start: dt.date, end: dt.date, today: dt.date | None = None, *, years: bool = False) -> Split:
+    """``start`` … ``end`` (inclusive) as whole months (and, with ``years``, whole years) plus at
+    most two ranges of edge days.
 
-    With ``today``: nothing has happened after it yet, so a month whose days after ``end`` are all
-    in the future holds exactly the period's days (this month so far is read as a month)."""
+    With ``today``: nothing has happened after it yet, so a month (a year) whose days after ``end``
+    are all in the future holds exactly the period's days (this month or year so far is read as a
+    month or a year)."""
     if end < start:
         return Split((), ())
     if today is not None and end >= today:
-        end = max(end, _next_month(today) - dt.timedelta(days=1))
+        this_year = dt.date(today.year, 1, 1)
+        if years and start <= this_year:
+            end = max(end, dt.date(today.year, 12, 31))
+        else:
+            end = max(end, _next_month(today) - dt.timedelta(days=1))
+    split = _split_months(start, end)
+    if not years:
+        return split
+    whole = tuple(m for m in split.months if m.month == 1 and m.replace(month=12) in split.months)
+    months = tuple(m for m in split.months if m.replace(month=1) not in whole)
+    return Split(months, split.day_ranges, whole)
+
+
+def _split_months(start: dt.date, end: dt.date) -> Split:
     first_whole = start if start.day == 1 else _next_month(start)
     months: list[dt.date] = []
     month = first_whole

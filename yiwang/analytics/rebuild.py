@@ -1,11 +1,13 @@
 """``yiwang rollup rebuild``: empty the rollups and count every event again, in parallel workers.
 
-The counting rules are those of the incremental path (:func:`.rollup.count_events`); what changes
-is the order of work. A case's events only ever change that case's track, so the cases are split
-into ranges of ids and each range is replayed on its own (events in case, then id order), by
-several processes on PostgreSQL. Each range *adds* its counts to the daily rows
-(:mod:`.rollup_store`), so ranges may finish in any order; the coarser levels are then summed from
-the daily rows in one SQL statement each.
+The counting rules are those of the incremental path (:func:`.rollup.step`); what changes is the
+order of work. A case's events only ever change that case's track, so the cases are split into
+ranges of ids and each range is replayed on its own (:func:`.rollup.read_range` and
+:func:`.rollup.replay`: events in case, then id order, read as plain tuples), by several processes
+on PostgreSQL. Each range appends its daily counts to a shared stage table (COPY, no index), so
+ranges may finish in any order; at the end one transaction sets the rollup tables' secondary indexes
+aside, sums the stage into the daily rows, sums each coarser level from the smallest level already
+filled, and builds the indexes again.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -22,26 +24,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.utils import timezone
 
 from yiwang.analytics import rebuild_worker
 from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, ProcessedEvent
 from yiwang.analytics.rollup import (
-    EVENT_FIELDS,
     TRACK_FIELDS,
-    Dims,
-    Key,
-    Vector,
+    RangeCounts,
     _lock_state,
+    case_ranges,
     catch_up,
-    count_events,
+    dims_between,
+    fill_order,
     overlap_window,
+    read_range,
+    replay,
+    smallest_source,
+    stage_counts,
 )
-from yiwang.analytics.rollup_store import add_counts, copy_rows, derive, empty
-from yiwang.cases.models import Case, CaseEvent
+from yiwang.analytics.rollup_store import (
+    copy_rows,
+    create_stage,
+    derive,
+    drop_stage,
+    empty,
+    fill_from_stage,
+    indexes_set_aside,
+)
+from yiwang.cases.models import CaseEvent
 
-DEFAULT_CHUNK = 20_000  # case ids per range: a few hundred thousand events in memory at most
+DEFAULT_CHUNK = 50_000  # case ids per range: a few hundred thousand events in memory at most
+# Shared by the workers (UNLOGGED on PostgreSQL: scratch data, no WAL): every range's daily rows,
+# appended without index or key, summed into the daily table once at the end.
+STAGE = "yw_rebuild_daily"
 
 
 class RebuildRunning(RuntimeError):
@@ -71,6 +87,7 @@ def _begin(force: bool) -> int:
             )
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent)
+        create_stage(STAGE, shared=True)
         state.high_water = high
         state.rebuilding_since = timezone.now()
         state.save(update_fields=["high_water", "rebuilding_since", "updated_at"])
@@ -88,39 +105,23 @@ def _finish(high: int, recent_ids: list[int]) -> None:
         state.save(update_fields=["high_water", "rebuilding_since", "updated_at"])
 
 
-def case_ranges(chunk: int) -> list[tuple[int, int]]:
-    """Half-open ranges of case ids covering every case, ``chunk`` ids each."""
-    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
-    if bounds["lo"] is None:
-        return []
-    return [(lo, min(lo + chunk, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, chunk)]
-
-
-def _dims_between(lo: int, hi: int) -> dict[int, Dims]:
-    rows = Case.objects.filter(pk__gte=lo, pk__lt=hi).values_list(
-        "pk", "district_id", "street_id", "community_id", "grid_id", "category_id", "channel"
-    )
-    return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in rows.iterator(chunk_size=20_000)}
+def _recent(lo: int, hi: int, high: int, window: int) -> list[int]:
+    ids = CaseEvent.objects.filter(case_id__gte=lo, case_id__lt=hi, pk__gt=high - window, pk__lte=high)
+    return list(ids.values_list("pk", flat=True))
 
 
 def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and add their counts."""
-    events = CaseEvent.objects.filter(case_id__gte=lo, case_id__lt=hi, pk__lte=high).order_by("case_id", "pk")
-    tracks: dict[int, CaseTrack] = {}
-    counts: dict[Key, Vector] = {}
-    rows = list(events.values(*EVENT_FIELDS).iterator(chunk_size=20_000))
-    count_events(rows, tracks, _dims_between(lo, hi), counts)
-    # Only the daily rows: the coarser levels are summed from them once at the end (derive). A
-    # worker dying half-way leaves the rebuild unfinished (the state says so), and the next one
-    # starts from empty tables.
+    rows = read_range(lo, hi, upto=high)
+    counts: RangeCounts = {}
+    tracks = replay(rows, dims_between(lo, hi), counts)
+    # Only the daily rows, appended to the stage: adding each range to the indexed daily table cost
+    # far more than counting (every range touches every day's part of five indexes). A worker dying
+    # half-way leaves the rebuild unfinished (the state says so), and the next one starts afresh.
     with transaction.atomic():
-        add_counts(DAILY, counts)
-        copy_rows(
-            CaseTrack._meta.db_table,
-            ["case_id", *TRACK_FIELDS],
-            ([t.case_id, *(getattr(t, f) for f in TRACK_FIELDS)] for t in tracks.values()),
-        )
-    return RangeResult(len(rows), [e["id"] for e in rows if e["id"] > high - window])
+        stage_counts(STAGE, counts)
+        copy_rows(CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS], (t.row() for t in tracks))
+    return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
 
 
 def rebuild(
@@ -160,9 +161,15 @@ def rebuild(
     else:
         for n, job in enumerate(jobs, start=1):
             done(count_range(*job), n)
-    with transaction.atomic():
-        for level in LEVELS:
+    with transaction.atomic(), indexes_set_aside(*(level.model for level in LEVELS)):
+        # Summed per key in one statement into the empty table; then each coarser level from the
+        # smallest level already filled that keeps its dimensions.
+        fill_from_stage(STAGE)
+        drop_stage(STAGE)
+        filled = [DAILY]
+        for level in fill_order():
             if level is not DAILY:
-                derive(level, DAILY)
+                derive(level, smallest_source(level, filled))
+                filled.append(level)
     _finish(high, recent)
     return total + catch_up()

@@ -17,24 +17,36 @@ fixes it. (Waiting N seconds by ``at`` would not work: backfilled history carrie
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from yiwang.analytics.models import (
+    DAILY,
     LEVELS,
     MILESTONES,
+    PERIOD_START,
     CaseTrack,
     Level,
     ProcessedEvent,
     RollupState,
 )
-from yiwang.analytics.rollup_store import add_counts
+from yiwang.analytics.rollup_store import (
+    STAGE_COLUMNS,
+    add_counts,
+    copy_lines,
+    create_stage,
+    differences,
+    drop_stage,
+    expect,
+    stage_rows,
+)
 from yiwang.cases.choices import Clock, EventKind, Satisfaction
 from yiwang.cases.models import Case, CaseEvent
 
@@ -67,6 +79,46 @@ def overlap_window() -> int:
 
 
 # --- the rules --------------------------------------------------------------------------------------
+class TrackState(Protocol):
+    """What the rules remember about one case between its events: :class:`CaseTrack` (stored by the
+    incremental path) or :class:`Track` (a rebuild's replay, in memory)."""
+
+    lead_department_id: int | None
+    accept_due_at: dt.datetime | None
+    resolve_due_at: dt.datetime | None
+    accept_breached: bool
+    resolve_breached: bool
+    resolved_in_time: bool
+
+
+class Track:
+    """A case's state during a replay: the fields of :class:`CaseTrack` without a model instance
+    (building one per case cost more than replaying its events)."""
+
+    __slots__ = ("case_id", *TRACK_FIELDS)
+
+    def __init__(self, case_id: int) -> None:
+        self.case_id = case_id
+        self.lead_department_id: int | None = None
+        self.accept_due_at: dt.datetime | None = None
+        self.resolve_due_at: dt.datetime | None = None
+        self.accept_breached = False
+        self.resolve_breached = False
+        self.resolved_in_time = False
+
+    def row(self) -> tuple[Any, ...]:
+        """``case_id`` then :data:`TRACK_FIELDS`: a row of the CaseTrack table."""
+        return (
+            self.case_id,
+            self.lead_department_id,
+            self.accept_due_at,
+            self.resolve_due_at,
+            self.accept_breached,
+            self.resolve_breached,
+            self.resolved_in_time,
+        )
+
+
 def _moment(value: Any) -> dt.datetime | None:
     if not value:
         return None
@@ -76,70 +128,91 @@ def _moment(value: Any) -> dt.datetime | None:
         return None
 
 
-def _in_time(at: dt.datetime, due: dt.datetime | None, breached: bool) -> bool:
-    # A clock recorded as breached (SLA_BREACHED) is late whatever the due moment says; when the
-    # events do not carry the due moment (after a resumption or a rework) the breach record decides.
-    return not breached and (due is None or at <= due)
+# Kinds as plain strings (comparing with enum members costs an attribute lookup per event), and the
+# milestones each counts as tuples of positions in MILESTONES, built once.
+_REGISTERED, _RECEIVED_FROM_110 = str(EventKind.REGISTERED.value), str(EventKind.RECEIVED_FROM_110.value)
+_DISPATCHED, _REOPENED = str(EventKind.DISPATCHED.value), str(EventKind.REOPENED.value)
+_SIGNED, _RETURNED = str(EventKind.SIGNED.value), str(EventKind.RETURNED.value)
+_EXTENSION_APPROVED, _RESUMED = str(EventKind.EXTENSION_APPROVED.value), str(EventKind.RESUMED.value)
+_RESOLVED, _VERIFIED = str(EventKind.RESOLVED.value), str(EventKind.VERIFIED.value)
+_VERIFICATION_FAILED = str(EventKind.VERIFICATION_FAILED.value)
+_CALLED_BACK, _SLA_BREACHED = str(EventKind.CALLED_BACK.value), str(EventKind.SLA_BREACHED.value)
+_ACCEPT = str(Clock.ACCEPT.value)
+_SATISFACTION = {str(v): INDEX[str(v)] for v in Satisfaction.values}
+# The kinds whose data the rules read (a replay parses the JSON of these only).
+DATA_KINDS = (_DISPATCHED, _REOPENED, _SIGNED, _EXTENSION_APPROVED, _CALLED_BACK, _SLA_BREACHED)
+_NONE: tuple[int, ...] = ()
+_M_REGISTERED = (INDEX["registered"],)
+_M_DISPATCHED = (INDEX["dispatched"],)
+_M_REOPENED = (INDEX["dispatched"], INDEX["reopened"])
+_M_SIGNED = (INDEX["signed"],)
+_M_SIGNED_IN_TIME = (INDEX["signed"], INDEX["signed_in_time"])
+_M_RESOLVED = (INDEX["resolved"],)
+_M_RESOLVED_IN_TIME = (INDEX["resolved"], INDEX["resolved_in_time"])
+_M_CLOSED = (INDEX["closed"],)
+_M_CLOSED_IN_TIME = (INDEX["closed"], INDEX["closed_in_time"])
+_M_REWORKED = (INDEX["reworked"],)
+_M_OVERDUE = (INDEX["overdue"],)
+_I_CALLED_BACK, _I_CONTACTED, _I_SOLVED = INDEX["called_back"], INDEX["contacted"], INDEX["solved"]
 
 
-def step(event: Mapping[str, Any], track: CaseTrack) -> tuple[int | None, list[str]]:
+def step(
+    kind: str, at: dt.datetime, data: Mapping[str, Any], track: TrackState
+) -> tuple[int | None, Sequence[int]]:
     """Apply one event to the case's track; return the lead department the event is counted under
-    and the milestones it counts. See docs/metrics.md for the table."""
-    kind, at, data = event["kind"], event["at"], event["data"] or {}
-    out: list[str] = []
+    and the milestones it counts (positions in :data:`MILESTONES`). See docs/metrics.md for the
+    table. A clock recorded as breached (SLA_BREACHED) is late whatever the due moment says; when
+    the events do not carry the due moment (after a resumption or a rework) the breach record
+    decides. The branches are in the order of how often the kinds occur."""
     dept = track.lead_department_id
-    if kind in (EventKind.REGISTERED, EventKind.RECEIVED_FROM_110):
-        out.append("registered")
-    elif kind in (EventKind.DISPATCHED, EventKind.REOPENED):
+    if kind in (_REGISTERED, _RECEIVED_FROM_110):
+        return dept, _M_REGISTERED
+    if kind in (_DISPATCHED, _REOPENED):
         track.lead_department_id = dept = data.get("lead")
         track.accept_due_at = _moment(data.get("accept_due_at"))
         track.resolve_due_at = None
         track.accept_breached = track.resolve_breached = track.resolved_in_time = False
-        out.append("dispatched")
-        if kind == EventKind.REOPENED:
-            out.append("reopened")
-    elif kind == EventKind.SIGNED:
-        out.append("signed")
-        if _in_time(at, track.accept_due_at, track.accept_breached):
-            out.append("signed_in_time")
+        return dept, (_M_DISPATCHED if kind == _DISPATCHED else _M_REOPENED)
+    if kind == _SIGNED:
+        due = track.accept_due_at
+        in_time = not track.accept_breached and (due is None or at <= due)
         track.resolve_due_at = _moment(data.get("resolve_due_at"))
         track.resolve_breached = False
-    elif kind == EventKind.RETURNED:
-        track.lead_department_id = None
-        track.accept_due_at = track.resolve_due_at = None
-    elif kind == EventKind.EXTENSION_APPROVED:
-        track.resolve_due_at = _moment(data.get("resolve_due_at"))
-    elif kind == EventKind.RESUMED:
-        # The events say how much the clocks moved, not where to: the breach record decides.
-        track.accept_due_at = track.resolve_due_at = None
-    elif kind == EventKind.RESOLVED:
-        out.append("resolved")
-        track.resolved_in_time = _in_time(at, track.resolve_due_at, track.resolve_breached)
-        if track.resolved_in_time:
-            out.append("resolved_in_time")
-    elif kind == EventKind.VERIFIED:
-        out.append("closed")
-        if track.resolved_in_time:
-            out.append("closed_in_time")
-    elif kind == EventKind.VERIFICATION_FAILED:
-        out.append("reworked")
-        track.resolve_due_at, track.resolve_breached, track.resolved_in_time = None, False, False
-    elif kind == EventKind.CALLED_BACK:
-        out.append("called_back")
+        return dept, (_M_SIGNED_IN_TIME if in_time else _M_SIGNED)
+    if kind == _RESOLVED:
+        due = track.resolve_due_at
+        in_time = track.resolved_in_time = not track.resolve_breached and (due is None or at <= due)
+        return dept, (_M_RESOLVED_IN_TIME if in_time else _M_RESOLVED)
+    if kind == _VERIFIED:
+        return dept, (_M_CLOSED_IN_TIME if track.resolved_in_time else _M_CLOSED)
+    if kind == _CALLED_BACK:
+        out = [_I_CALLED_BACK]
         if data.get("contacted"):
-            out.append("contacted")
+            out.append(_I_CONTACTED)
         if data.get("solved"):
-            out.append("solved")
+            out.append(_I_SOLVED)
         satisfaction = data.get("satisfaction")
-        if satisfaction in Satisfaction.values:
-            out.append(str(satisfaction))
-    elif kind == EventKind.SLA_BREACHED:
-        out.append("overdue")
-        if data.get("clock") == Clock.ACCEPT:
+        if isinstance(satisfaction, str) and satisfaction in _SATISFACTION:
+            out.append(_SATISFACTION[satisfaction])
+        return dept, out
+    if kind == _SLA_BREACHED:
+        if data.get("clock") == _ACCEPT:
             track.accept_breached = True
         else:
             track.resolve_breached = True
-    return dept, out
+        return dept, _M_OVERDUE
+    if kind == _RETURNED:
+        track.lead_department_id = None
+        track.accept_due_at = track.resolve_due_at = None
+    elif kind == _EXTENSION_APPROVED:
+        track.resolve_due_at = _moment(data.get("resolve_due_at"))
+    elif kind == _RESUMED:
+        # The events say how much the clocks moved, not where to: the breach record decides.
+        track.accept_due_at = track.resolve_due_at = None
+    elif kind == _VERIFICATION_FAILED:
+        track.resolve_due_at, track.resolve_breached, track.resolved_in_time = None, False, False
+        return dept, _M_REWORKED
+    return dept, _NONE
 
 
 def _day(at: dt.datetime) -> dt.date:
@@ -153,38 +226,208 @@ def _dims_of(case_ids: Iterable[int]) -> dict[int, Dims]:
     return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in rows}
 
 
+NO_DIMS: Dims = (None, None, None, None, None, "")
+
+
 def count_events(
     events: Iterable[Mapping[str, Any]],
-    tracks: dict[int, CaseTrack],
+    tracks: dict[int, Any],
     dims: Mapping[int, Dims],
     counts: dict[Key, Vector],
 ) -> None:
-    """Fold ``events`` (in id order) into ``counts``, updating ``tracks`` in place."""
+    """Fold ``events`` (in id order, as ``values(*EVENT_FIELDS)`` dicts) into ``counts``, updating
+    ``tracks`` (case id → :class:`CaseTrack`) in place: the incremental path."""
+    size = len(MILESTONES)
     for event in events:
         case_id = event["case_id"]
         track = tracks.get(case_id)
         if track is None:
             track = tracks[case_id] = CaseTrack(case_id=case_id)
-        dept, milestones = step(event, track)
+        at = event["at"]
+        dept, milestones = step(event["kind"], at, event["data"] or {}, track)
         if not milestones:
             continue
-        d, s, c, g, cat, ch = dims.get(case_id, (None, None, None, None, None, ""))
-        key = (_day(event["at"]), d, s, c, g, cat, ch, dept)
+        d, s, c, g, cat, ch = dims.get(case_id, NO_DIMS)
+        key = (_day(at), d, s, c, g, cat, ch, dept)
         vector = counts.get(key)
         if vector is None:
-            vector = counts[key] = [0] * len(MILESTONES)
-        for m in milestones:
-            vector[INDEX[m]] += 1
+            vector = counts[key] = [0] * size
+        for i in milestones:
+            vector[i] += 1
+
+
+# --- replaying ranges of cases (rebuild, verify) ----------------------------------------------------
+# (day, lead department) → counts, per dimension combination of the cases: a case's dimensions are the
+# same for all its events, so a replay looks them up once per case, not once per event.
+RangeCounts = dict[Dims, dict[tuple[dt.date, int | None], Vector]]
+# An event as a replay reads it: case id, kind, moment, local day (computed by the database), and
+# the JSON text of its data for the kinds in DATA_KINDS (None otherwise).
+EventRow = tuple[int, str, dt.datetime, dt.date, str | None]
+_EMPTY: Mapping[str, Any] = {}
+
+
+def case_ranges(chunk: int) -> list[tuple[int, int]]:
+    """Half-open ranges of case ids covering every case, ``chunk`` ids each."""
+    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return []
+    return [(lo, min(lo + chunk, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, chunk)]
+
+
+def dims_between(lo: int, hi: int) -> dict[int, Dims]:
+    """The dimensions of the cases with ids in [lo, hi)."""
+    rows = Case.objects.filter(pk__gte=lo, pk__lt=hi).values_list(
+        "pk", "district_id", "street_id", "community_id", "grid_id", "category_id", "channel"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(*rows.query.sql_with_params())
+        return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in cursor.fetchall()}
+
+
+_RANGE_SQL = (
+    "SELECT e.case_id, e.kind, {at}, {day}, CASE WHEN e.kind IN ({kinds}) THEN CAST(e.data AS TEXT) END "
+    "FROM {events} e WHERE e.case_id >= %s AND e.case_id < %s AND e.id <= %s"
+)
+_PROCESSED_SQL = " AND (e.id <= %s OR e.id IN (SELECT p.event_id FROM {processed} p WHERE p.event_id > %s))"
+
+
+def read_range(lo: int, hi: int, *, upto: int, low: int | None = None) -> list[EventRow]:
+    """The events (id ≤ ``upto``) of the cases with ids in [lo, hi), in case then id order.
+
+    A plain cursor: no dict, model or JSON decoding per row; the local day is computed by the
+    database. With ``low``, the ids in (low, upto] that :class:`ProcessedEvent` does not list are
+    left out (what ``verify`` recounts: the rollups have not counted them yet)."""
+    q = connection.ops.quote_name
+    at = f"e.{q('at')}"
+    day, day_params = connection.ops.datetime_cast_date_sql(at, (), timezone.get_current_timezone_name())
+    # Only model table and column names (quoted) go into the statement; values are parameters.
+    sql = _RANGE_SQL.format(
+        at=at,
+        day=day,
+        kinds=", ".join(["%s"] * len(DATA_KINDS)),
+        events=q(CaseEvent._meta.db_table),
+    )
+    params: list[Any] = [*day_params, *DATA_KINDS, lo, hi, upto]
+    if low is not None:
+        sql += _PROCESSED_SQL.format(processed=q(ProcessedEvent._meta.db_table))
+        params += [low, low]
+    sql += " ORDER BY e.case_id, e.id"
+    if connection.vendor == "postgresql":
+        # psycopg's own cursor: Django's cursors load every timestamp through a Python-level loader
+        # (a third of the read time); psycopg's C loader gives the same aware moments.
+        connection.ensure_connection()
+        with connection.connection.cursor() as raw:
+            raw.adapters.register_loader("timestamptz", _pg_timestamptz_loader())
+            raw.execute(sql, params)
+            return raw.fetchall()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":
+        # A plain SQLite cursor returns naive UTC datetimes and the day as text.
+        return [(c, k, a.replace(tzinfo=dt.UTC), dt.date.fromisoformat(d), j) for c, k, a, d, j in rows]
+    return rows
+
+
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _pg_timestamptz_loader() -> Any:
+    """psycopg's own loader of timestamptz (C), which Django wraps in a Python one that only sets
+    the time zone the session already uses (UTC)."""
+    import psycopg
+    from psycopg import pq
+
+    return psycopg.adapters.get_loader(psycopg.adapters.types["timestamptz"].oid, pq.Format.TEXT)
+
+
+def _data(text: str) -> Mapping[str, Any]:
+    # The JSON text as the database writes it (no leading blank): the C scanner straight away
+    # costs a third of json.loads, whose wrappers and blank-skipping regexes dominate on small texts.
+    try:
+        value = _scan(text, 0)[0]
+    except StopIteration:
+        value = json.loads(text)
+    return value or _EMPTY
+
+
+def replay(rows: Iterable[EventRow], dims: Mapping[int, Dims], counts: RangeCounts) -> list[Track]:
+    """Fold ``rows`` (grouped by case, in id order within a case) into ``counts``; returns the track
+    of every case seen, in the state its last event left it."""
+    tracks: list[Track] = []
+    size = len(MILESTONES)
+    current = None
+    track = Track(0)
+    per: dict[tuple[dt.date, int | None], Vector] = {}
+    for case_id, kind, at, day, data in rows:
+        if case_id != current:
+            current = case_id
+            track = Track(case_id)
+            tracks.append(track)
+            combination = dims.get(case_id, NO_DIMS)
+            found = counts.get(combination)
+            per = counts[combination] = {} if found is None else found
+        dept, milestones = step(kind, at, _data(data) if data else _EMPTY, track)
+        if milestones:
+            key = (day, dept)
+            vector = per.get(key)
+            if vector is None:
+                vector = per[key] = [0] * size
+            for i in milestones:
+                vector[i] += 1
+    return tracks
+
+
+def daily_rows(counts: RangeCounts) -> Iterator[tuple[Any, ...]]:
+    """``counts`` as rows (day, *DIMENSIONS, *MILESTONES) of the daily level, without the key."""
+    for (d, s, c, g, cat, ch), per in counts.items():
+        for (day, dept), vector in per.items():
+            yield (day, d, s, c, g, cat, ch, dept, *vector)
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def daily_lines(counts: RangeCounts) -> Iterator[str]:
+    """The rows of :func:`daily_rows` as lines of COPY text: the dimensions are formatted once per
+    combination and the counts once per distinct vector (a few patterns cover most rows), which
+    makes writing a range's rows several times cheaper than adapting every value."""
+    vectors: dict[tuple[int, ...], str] = {}
+    days: dict[dt.date, str] = {}
+    for combination, per in counts.items():
+        middle = "\t".join(map(_copy_field, combination))
+        for (day, dept), vector in per.items():
+            key = tuple(vector)
+            text = vectors.get(key)
+            if text is None:
+                text = vectors[key] = "\t".join(map(str, key))
+            when = days.get(day)
+            if when is None:
+                when = days[day] = day.isoformat()
+            yield f"{when}\t{middle}\t{_copy_field(dept)}\t{text}\n"
+
+
+def stage_counts(stage: str, counts: RangeCounts) -> None:
+    """Append a range's daily counts to the stage table ``stage``."""
+    if connection.vendor == "postgresql":
+        copy_lines(stage, STAGE_COLUMNS, daily_lines(counts))
+    else:
+        stage_rows(stage, daily_rows(counts))
 
 
 def project(level: Level, counts: Mapping[Key, Vector]) -> dict[LevelKey, Vector]:
     """Sum daily counts into the combinations ``level`` keeps (its period, its dimensions)."""
     out: dict[LevelKey, Vector] = {}
     positions = level.positions
-    monthly = level.period == "month"
+    start_of = PERIOD_START[level.period]
     for key, vector in counts.items():
-        day = key[0]
-        target = (day.replace(day=1) if monthly else day, *(key[1 + i] for i in positions))
+        target = (start_of(key[0]), *(key[1 + i] for i in positions))
         into = out.get(target)
         out[target] = list(vector) if into is None else [a + b for a, b in zip(into, vector, strict=True)]
     return out
@@ -289,32 +532,27 @@ def catch_up(
             return total
 
 
+# --- the lattice -----------------------------------------------------------------------------------
+def fill_order() -> list[Level]:
+    """The levels, each after every level it may be summed from (finer periods, then more
+    dimensions first): the daily level first."""
+    return sorted(LEVELS, key=lambda lv: (lv.period_rank, -len(lv.dims)))
+
+
+def smallest_source(level: Level, filled: list[Level]) -> Level:
+    """The level to sum ``level`` from: among those ``filled``, one keeping all its dimensions, with
+    a period it can be summed from (the same or a finer one), and the fewest rows (the coarsest
+    period, then the fewest dimensions). Only the finest levels read the daily rows, the others read
+    a few per cent of them."""
+    candidates = [
+        source
+        for source in filled
+        if set(level.dims) <= set(source.dims) and source.period_rank <= level.period_rank
+    ]
+    return min(candidates, key=lambda source: (-source.period_rank, len(source.dims)))
+
+
 # --- checking ---------------------------------------------------------------------------------------
-def _recount(*, upto: int | None, skip: Iterable[int]) -> dict[Key, Vector]:
-    skipped = set(skip)
-    qs = CaseEvent.objects.order_by("pk")
-    if upto is not None:
-        qs = qs.filter(pk__lte=upto)
-    tracks: dict[int, CaseTrack] = {}
-    counts: dict[Key, Vector] = {}
-    last, chunk = 0, 20_000
-    while True:
-        rows = list(qs.filter(pk__gt=last).values(*EVENT_FIELDS)[:chunk])
-        if not rows:
-            break
-        last = rows[-1]["id"]
-        events = [e for e in rows if e["id"] not in skipped]
-        count_events(events, tracks, _dims_of(e["case_id"] for e in events), counts)
-    return counts
-
-
-def _by_text(counts: Mapping[Any, Vector]) -> dict[str, Counter[str]]:
-    return {
-        row_key(k): Counter({m: n for m, n in zip(MILESTONES, v, strict=True) if n})
-        for k, v in counts.items()
-    }
-
-
 @dataclass(frozen=True)
 class Difference:
     key: str
@@ -324,29 +562,62 @@ class Difference:
     level: str = "day"
 
 
-def _compare(
-    level: str, expected: dict[str, Counter[str]], stored: dict[str, dict[str, Any]]
-) -> list[Difference]:
-    diffs: list[Difference] = []
-    for key in sorted(set(expected) | set(stored)):
-        want, have = expected.get(key, Counter()), stored.get(key, {})
-        for m in MILESTONES:
-            if int(have.get(m, 0)) != want.get(m, 0):
-                diffs.append(Difference(key, m, int(have.get(m, 0)), want.get(m, 0), level))
-    return diffs
+VERIFY_STAGE = "yw_verify_daily"
+VERIFY_CHUNK = 50_000  # case ids per range: the events of one range are in memory at a time
 
 
-def verify() -> list[Difference]:
+def recount_into(stage: str, *, upto: int, low: int | None, chunk: int = VERIFY_CHUNK) -> int:
+    """Replay every case's events (see :func:`read_range`) range by range and append the daily
+    counts to the stage table ``stage``; returns how many events were replayed. Memory holds one
+    range; the sums over ranges are left to the database."""
+    total = 0
+    for lo, hi in case_ranges(chunk):
+        rows = read_range(lo, hi, upto=upto, low=low)
+        counts: RangeCounts = {}
+        replay(rows, dims_between(lo, hi), counts)
+        stage_counts(stage, counts)
+        total += len(rows)
+    return total
+
+
+def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
     """Compare the stored rollups (every level) with a recount of the events they claim to have
-    counted."""
+    counted: the events up to the high-water mark, less those inside the overlap window that
+    :class:`ProcessedEvent` does not list.
+
+    The recount goes range by range of case ids into a temporary table of daily rows (the events of
+    one range in memory at a time, whatever the volume); each level is then compared with that
+    table's sums in the database, which returns only the rows that differ."""
     state = RollupState.objects.filter(pk=1).first()
     high = state.high_water if state else 0
     low = max(0, high - overlap_window())
-    done = set(ProcessedEvent.objects.filter(event_id__gt=low).values_list("event_id", flat=True))
-    pending = set(CaseEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True)) - done
-    counts = _recount(upto=high, skip=pending)
-    diffs: list[Difference] = []
-    for level in LEVELS:
-        stored = {r["key"]: r for r in level.model._default_manager.values("key", *MILESTONES)}
-        diffs += _compare(level.model._meta.model_name or "", _by_text(project(level, counts)), stored)
+    found: dict[Level, list[Difference]] = {}
+    with transaction.atomic():
+        # A stage left by a run that failed is replaced; on failure this one rolls back with the
+        # transaction.
+        create_stage(VERIFY_STAGE, shared=False)
+        recount_into(VERIFY_STAGE, upto=high, low=low, chunk=chunk)
+        # The expected rows of each level in a temporary table, summed (as the rebuild sums the
+        # stored ones) from the smallest expected level already made: the daily rows are read by
+        # the finest levels only.
+        tables: dict[Level, str] = {}
+        for level in fill_order():
+            name = f"yw_verify_{level.model._meta.model_name}"
+            if level is DAILY:
+                expect(level, name, VERIFY_STAGE, DAILY.period_field)
+            else:
+                source = smallest_source(level, list(tables))
+                expect(level, name, tables[source], source.period_field)
+            tables[level] = name
+            label = level.model._meta.model_name or ""
+            found[level] = [
+                Difference(key, m, h, w, label)
+                for key, have, want in sorted(differences(level, name))
+                for m, h, w in zip(MILESTONES, have, want, strict=True)
+                if h != w
+            ]
+        for name in tables.values():
+            drop_stage(name)
+        drop_stage(VERIFY_STAGE)
+    diffs = [d for level in LEVELS for d in found[level]]
     return diffs

@@ -6,17 +6,21 @@ update, and a rebuild's parallel workers can each add their share of the cases. 
 rows go through ``COPY`` into a temporary table first (an order of magnitude faster than row
 inserts at millions of rows); rows are applied in key order so concurrent writers lock rows in the
 same order and cannot deadlock. SQLite takes a plain ``executemany`` of the same upsert.
+
+A rebuild and ``verify`` work on *stages* instead: tables of daily rows without key or index, where
+each range of cases appends its counts; SQL sums them into a level (:func:`grouped`), keys included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
 
-from yiwang.analytics.models import MILESTONES, Level
+from yiwang.analytics.models import DAILY, MILESTONES, Level
 
 Row = Sequence[Any]
 
@@ -54,6 +58,20 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
             ),
             [[_sqlite_value(v) for v in row] for row in rows],
         )
+
+
+def copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """COPY lines already in PostgreSQL's text format into ``table``, in blocks."""
+    statement = _sql("COPY {t} ({c}) FROM STDIN", t=connection.ops.quote_name(table), c=_quoted(columns))
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        block: list[str] = []
+        for line in lines:
+            block.append(line)
+            if len(block) >= 10_000:
+                copy.write("".join(block))
+                block.clear()
+        if block:
+            copy.write("".join(block))
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -108,6 +126,34 @@ def add_counts(level: Level, counts: Mapping[tuple[Any, ...], list[int]]) -> Non
         )
 
 
+@contextmanager
+def indexes_set_aside(*tables: type[models.Model]) -> Iterator[None]:
+    """On PostgreSQL, drop the indexes of ``tables`` that no constraint owns and create them again
+    on the way out: filling millions of rows into a table with a dozen indexes cost several times
+    more than inserting them bare and building each index in one sort. Run it inside a transaction
+    (a failure brings the indexes back with the rollback); readers of the tables wait for it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = [t._meta.db_table for t in tables]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = "
+            "(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            [names],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(_sql("DROP INDEX {i}", i=connection.ops.quote_name(name)))
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name in names:
+            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(name)))
+
+
 def empty(*tables: type[models.Model]) -> None:
     """Remove every row of ``tables`` (TRUNCATE on PostgreSQL: no dead rows left behind)."""
     names = [t._meta.db_table for t in tables]
@@ -123,35 +169,161 @@ def _as_text(column: str) -> str:
     return f"COALESCE(CAST({column} AS TEXT), '')"
 
 
-def derive(level: Level, source: Level) -> None:
-    """Fill the empty ``level`` from the rows of ``source`` (a level keeping every dimension of
-    ``level``) in one ``INSERT … SELECT … GROUP BY``: what a rebuild does once the daily rows are
-    counted, instead of adding every range to every level. Keys as :func:`.rollup.row_key` writes
-    them (ISO dates, '' for an empty dimension, '|' between)."""
+def _sums() -> str:
     q = connection.ops.quote_name
-    day = q(source.period_field)
-    if level.period == source.period:
+    return ", ".join(f"SUM({q(m)}) AS {q(m)}" for m in MILESTONES)
+
+
+_SQLITE_PERIOD_START = {"month": "%Y-%m-01", "year": "%Y-01-01"}
+
+
+def grouped(level: Level, source: str, source_period: str = "day") -> str:
+    """A SELECT of ``level``'s rows (key, period, dims, counts) summed from the table ``source``
+    (a level keeping every dimension of ``level``, or a stage of daily rows). Keys as
+    :func:`.rollup.row_key` writes them (ISO dates, '' for an empty dimension, '|' between)."""
+    q = connection.ops.quote_name
+    day = q(source_period)
+    if level.period == source_period:
         period = day
     elif connection.vendor == "postgresql":
-        period = f"CAST(date_trunc('month', {day}) AS date)"
+        period = f"CAST(date_trunc('{level.period}', {day}) AS date)"
     else:
-        period = f"strftime('%Y-%m-01', {day})"
+        period = f"strftime('{_SQLITE_PERIOD_START[level.period]}', {day})"
     dims = [q(d) for d in level.dims]
-    sums = ", ".join(f"SUM({q(m)}) AS {q(m)}" for m in MILESTONES)
-    key = " || '|' || ".join(_as_text(c) for c in ["p", *dims])
+    if connection.vendor == "postgresql":
+        # One concat() (NULL as '') instead of a chain of casts and ||: a third of the time of
+        # summing millions of rows went into building their keys.
+        key = "concat(" + ", '|', ".join(["p", *dims]) + ")"
+    else:
+        key = " || '|' || ".join(_as_text(c) for c in ["p", *dims])
     groups = ", ".join(str(i) for i in range(1, len(dims) + 2))
-    statement = _sql(
-        "INSERT INTO {t} ({c}) SELECT {k}, p, {d}, {m} FROM "
-        "(SELECT {period} AS p, {d}, {sums} FROM {s} GROUP BY {g}) grouped",
-        t=q(level.model._meta.db_table),
-        c=_quoted(_columns(level)),
+    return _sql(
+        "SELECT {k} AS {key}, p, {d}, {m} FROM (SELECT {period} AS p, {d}, {sums} FROM {s} GROUP BY {g}) grouped",
         k=key,
+        key=q("key"),
         d=", ".join(dims),
         m=_quoted(MILESTONES),
         period=period,
-        sums=sums,
-        s=q(source.model._meta.db_table),
+        sums=_sums(),
+        s=q(source),
         g=groups,
+    )
+
+
+def derive(level: Level, source: Level) -> None:
+    """Fill the empty ``level`` from the rows of ``source`` (a level keeping every dimension of
+    ``level``) in one ``INSERT … SELECT … GROUP BY``: what a rebuild does once the daily rows are
+    counted, instead of adding every range to every level."""
+    statement = _sql(
+        "INSERT INTO {t} ({c}) {select}",
+        t=connection.ops.quote_name(level.model._meta.db_table),
+        c=_quoted(_columns(level)),
+        select=grouped(level, source.model._meta.db_table, source.period_field),
     )
     with connection.cursor() as cursor:
         cursor.execute(statement)
+
+
+# --- stages: daily rows without a key, appended with COPY and summed in SQL -------------------------
+STAGE_COLUMNS: tuple[str, ...] = (DAILY.period_field, *DAILY.dims, *MILESTONES)
+
+
+def create_stage(name: str, *, shared: bool) -> None:
+    """An empty table shaped like the daily rows without their key (no index, no constraint):
+    ``shared`` (other connections write into it: UNLOGGED on PostgreSQL) or temporary (this
+    connection only). Replaces a stage of that name left by a run that died."""
+    q = connection.ops.quote_name
+    kind = "TEMPORARY" if not shared else ("UNLOGGED" if connection.vendor == "postgresql" else "")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("DROP TABLE IF EXISTS {s}", s=q(name)))
+        cursor.execute(
+            _sql(
+                "CREATE {kind} TABLE {s} AS SELECT {c} FROM {t} WHERE 1 = 0",
+                kind=kind,
+                s=q(name),
+                c=_quoted(STAGE_COLUMNS),
+                t=q(DAILY.model._meta.db_table),
+            )
+        )
+
+
+def drop_stage(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("DROP TABLE IF EXISTS {s}", s=connection.ops.quote_name(name)))
+
+
+def stage_rows(name: str, rows: Iterable[Row]) -> None:
+    """Append daily rows (day, *DIMENSIONS, *MILESTONES) to the stage ``name``."""
+    copy_rows(name, STAGE_COLUMNS, rows)
+
+
+def fill_from_stage(name: str) -> None:
+    """Fill the empty daily table with the rows of the stage ``name`` summed per key (a plain
+    INSERT: no row exists to add to)."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Summing millions of rows: room to hash them in memory (this transaction only).
+            cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute(
+            _sql(
+                # No ORDER BY: the indexes are set aside meanwhile (indexes_set_aside), and sorting
+                # millions of text keys cost more than inserting them in any order.
+                "INSERT INTO {t} ({c}) SELECT * FROM ({select}) summed",
+                t=q(DAILY.model._meta.db_table),
+                c=_quoted(_columns(DAILY)),
+                select=grouped(DAILY, name),
+            )
+        )
+
+
+def expect(level: Level, name: str, source: str, source_period: str) -> None:
+    """A temporary table ``name`` shaped like ``level``'s table (key, period, dims, counts), holding
+    its rows summed from the table ``source`` (a stage of daily rows, or another such table)."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("DROP TABLE IF EXISTS {n}", n=q(name)))
+        cursor.execute(
+            _sql(
+                "CREATE TEMPORARY TABLE {n} AS SELECT {key}, p AS {period}, {d}, {m} FROM ({select}) g",
+                n=q(name),
+                key=q("key"),
+                period=q(level.period_field),
+                d=_quoted(level.dims),
+                m=_quoted(MILESTONES),
+                select=grouped(level, source, source_period),
+            )
+        )
+
+
+def differences(level: Level, expected: str) -> list[tuple[str, list[int], list[int]]]:
+    """The rows where ``level``'s stored counts differ from those of the table ``expected`` (see
+    :func:`expect`): (key, stored counts, expected counts), a missing row counting as zeros. The
+    comparison runs in the database: only the differing rows come back."""
+    q = connection.ops.quote_name
+    stored = ", ".join(f"s.{q(m)}" for m in MILESTONES)
+    wanted = ", ".join(f"COALESCE(e.{q(m)}, 0)" for m in MILESTONES)
+    differ = " OR ".join(f"s.{q(m)} <> COALESCE(e.{q(m)}, 0)" for m in MILESTONES)
+    only_expected = " OR ".join(f"e.{q(m)} <> 0" for m in MILESTONES)
+    # A FULL OUTER JOIN written as its two halves: SQLite has it only since 3.39.
+    statement = _sql(
+        "SELECT s.{key}, {stored}, {wanted} FROM {t} s LEFT JOIN {e} e ON e.{key} = s.{key} WHERE {differ} "
+        "UNION ALL SELECT e.{key}, {zeros}, {expected} FROM {e} e "
+        "WHERE NOT EXISTS (SELECT 1 FROM {t} s WHERE s.{key} = e.{key}) AND ({only_expected})",
+        key=q("key"),
+        stored=stored,
+        wanted=wanted,
+        t=q(level.model._meta.db_table),
+        e=q(expected),
+        differ=differ,
+        zeros=", ".join(["0"] * len(MILESTONES)),
+        expected=", ".join(f"e.{q(m)}" for m in MILESTONES),
+        only_expected=only_expected,
+    )
+    n = len(MILESTONES)
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        return [
+            (row[0], [int(v) for v in row[1 : n + 1]], [int(v) for v in row[n + 1 :]])
+            for row in cursor.fetchall()
+        ]
