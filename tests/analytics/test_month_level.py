@@ -108,3 +108,26 @@ def test_verify_reports_a_tampered_month_row_and_rebuild_repairs_it(world: World
     assert [(d.level, d.milestone, d.stored) for d in diffs] == [("monthlyrollup", "registered", 99)]
     rebuild.rebuild()
     assert rollup.verify() == []
+
+
+@pytest.mark.django_db
+def test_lowest_scores_are_the_first_rows_of_the_sorted_grid_table(world: World) -> None:
+    play(world, random.Random(12), cases=10, steps=150, between=lambda: None)
+    rollup.catch_up()
+    start, end = timezone.localdate() - dt.timedelta(days=400), timezone.localdate()
+    for group_by in ("grid", "street"):
+        for user in (None, world.leader, world.dispatcher_a):
+            table = metrics.three_rates(start=start, end=end, group_by=group_by, user=user)  # type: ignore[arg-type]
+            table.sort(key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
+            for limit in (1, 2, 50):
+                rows, count = metrics.lowest_scores(
+                    start=start,
+                    end=end,
+                    group_by=group_by,  # type: ignore[arg-type]
+                    user=user,
+                    limit=limit,
+                )
+                assert count == len(table)
+                assert [(r.id, r.name, r.score, r.rates, r.grade) for r in rows] == [
+                    (r.id, r.name, r.score, r.rates, r.grade) for r in table[:limit]
+                ]

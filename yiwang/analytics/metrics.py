@@ -6,6 +6,7 @@ Definitions, sources and defaults: docs/metrics.md. Weights and grade thresholds
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -102,6 +103,7 @@ def rollups_visible_to(user: Any, level: Level = DAILY) -> QuerySet[Any]:
 
 
 Sums = dict[tuple[Any, ...], dict[str, int]]
+UNPLACED = "（未定位/未派遣）"  # the group of rows without the grouping's dimension
 # What the 三率 and the combined score read: a grid table (15 000 rows) sums only these.
 RATE_MILESTONES: tuple[str, ...] = (
     "dispatched",
@@ -120,7 +122,8 @@ def _sums(qs: QuerySet[Any], group: Sequence[str], milestones: Sequence[str] = M
         return {(): {m: int(agg[f"n_{m}"] or 0) for m in milestones}}
     out: Sums = {}
     width = len(group)
-    grouped = qs.values(*group).annotate(**annotations).order_by(*group).values_list(*group, *annotations)
+    # No ORDER BY: every caller orders the groups itself (and a sort of 15 000 grids is not free).
+    grouped = qs.values(*group).annotate(**annotations).order_by().values_list(*group, *annotations)
     if "day" in group:  # dates need the ORM's converters (SQLite returns text)
         rows: Iterable[tuple[Any, ...]] = grouped
     else:
@@ -216,7 +219,7 @@ def totals(
     sums = _period_sums(start, end, group_by, user, milestones)
     names = _names(group_by, [g for g in sums if g is not None])
     return [
-        Row(id=g, name=names.get(g, "") if g is not None else "（未定位/未派遣）", counts=counts)
+        Row(id=g, name=names.get(g, "") if g is not None else UNPLACED, counts=counts)
         for g, counts in sums.items()
     ]
 
@@ -263,22 +266,29 @@ def grade(score: float | None, cfg: MetricSettings | Weights) -> str:
     return "E"
 
 
-def apply_three_rates(row: Row, cfg: MetricSettings | Weights) -> None:
-    w = cfg if isinstance(cfg, Weights) else Weights.of(cfg)
-    c = row.counts
+Rates = tuple[float | None, float | None, float | None, float | None]
+
+
+def rates_and_score(c: dict[str, int], w: Weights) -> Rates:
+    """``(response, solve, satisfaction, score)`` of one group's counts (None: nothing to rate)."""
     response = _ratio(c["signed_in_time"], c["dispatched"])
     solve = _ratio(c["solved"], c["called_back"])
     satisfaction = _ratio(c["satisfied"] + w.basic * c["basically_satisfied"], c["called_back"])
-    row.rates = {"response": response, "solve": solve, "satisfaction": satisfaction}
     if response is None and solve is None and satisfaction is None:
-        row.score = None
-    else:
-        # A missing rate (nothing dispatched, nobody called back) scores as full: no failures.
-        row.score = 100 * (
-            (1.0 if response is None else response) * w.response
-            + (1.0 if solve is None else solve) * w.solve
-            + (1.0 if satisfaction is None else satisfaction) * w.satisfaction
-        )
+        return response, solve, satisfaction, None
+    # A missing rate (nothing dispatched, nobody called back) scores as full: no failures.
+    score = 100 * (
+        (1.0 if response is None else response) * w.response
+        + (1.0 if solve is None else solve) * w.solve
+        + (1.0 if satisfaction is None else satisfaction) * w.satisfaction
+    )
+    return response, solve, satisfaction, score
+
+
+def apply_three_rates(row: Row, cfg: MetricSettings | Weights) -> None:
+    w = cfg if isinstance(cfg, Weights) else Weights.of(cfg)
+    response, solve, satisfaction, row.score = rates_and_score(row.counts, w)
+    row.rates = {"response": response, "solve": solve, "satisfaction": satisfaction}
     row.grade = grade(row.score, w)
 
 
@@ -298,6 +308,29 @@ def three_rates(
     for row in rows:
         apply_three_rates(row, weights)
     return rows
+
+
+def lowest_scores(
+    *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int = 50
+) -> tuple[list[Row], int]:
+    """The ``limit`` groups with the lowest combined score (unscored ones last, then by name) as
+    :func:`three_rates` rows, and how many groups there are: the page's grid table, without a row
+    object for each of a district's 15 000 grids (three_rates + sort gives the same rows)."""
+    weights = Weights.of(MetricSettings.current())
+    sums = _period_sums(start, end, group_by, user, RATE_MILESTONES)
+    names = _names(group_by, [g for g in sums if g is not None])
+
+    def name(g: int | None) -> str:
+        return names.get(g, "") if g is not None else UNPLACED
+
+    def key(item: tuple[int | None, dict[str, int]]) -> tuple[bool, float, bool, str]:
+        score = rates_and_score(item[1], weights)[3]
+        return (score is None, score or 0.0, item[0] is None, name(item[0]))
+
+    rows = [Row(id=g, name=name(g), counts=c) for g, c in heapq.nsmallest(limit, sums.items(), key=key)]
+    for row in rows:
+        apply_three_rates(row, weights)
+    return rows, len(sums)
 
 
 def apply_evaluation(row: Row) -> None:

@@ -11,7 +11,6 @@ rollups."""
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import RATE_MILESTONES, Row, three_rates
+from yiwang.analytics.metrics import RATE_MILESTONES, Row, lowest_scores, three_rates
 from yiwang.analytics.models import MetricSettings
 from yiwang.cases.choices import Satisfaction
 from yiwang.cases.models import Case
@@ -154,12 +153,10 @@ def _by_name(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.id is None, r.name))
 
 
-def _lowest_first(rows: list[Row], limit: int | None) -> list[Row]:
-    # The grids that need attention first; unscored ones (nothing to rate yet) last, by name.
-    def key(r: Row) -> tuple[bool, float, bool, str]:
-        return (r.score is None, r.score or 0.0, r.id is None, r.name)
-
-    return sorted(rows, key=key) if limit is None else heapq.nsmallest(limit, rows, key=key)
+def _lowest_first(rows: list[Row]) -> list[Row]:
+    # The grids that need attention first; unscored ones (nothing to rate yet) last, by name (the
+    # page's order: metrics.lowest_scores).
+    return sorted(rows, key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
 
 
 def longest_overdue(cases: QuerySet[Case], now: dt.datetime, limit: int) -> list[Case]:
@@ -182,7 +179,11 @@ def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
     span = {"start": period.start, "end": period.end, "user": user}
     streets = three_rates(group_by="street", **span)
     departments = three_rates(group_by="department", **span)
-    grids = three_rates(group_by="grid", milestones=RATE_MILESTONES, **span)  # 15 000 rows a district
+    if full:
+        grids = _lowest_first(three_rates(group_by="grid", milestones=RATE_MILESTONES, **span))
+        grid_count = len(grids)
+    else:  # the page: the lowest ones only, without a row object per grid (15 000 a district)
+        grids, grid_count = lowest_scores(group_by="grid", limit=GRID_ROWS, **span)
     categories = queries.by_category(**span)
     channels = queries.by_channel(**span)
     step = period.step
@@ -206,8 +207,8 @@ def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
             "grid_rates",
             _("三率（按网格，综合成绩由低到高）"),
             _rate_header(_("网格")),
-            [_rate_row(r) for r in _lowest_first(grids, None if full else GRID_ROWS)],
-            total=len(grids),
+            [_rate_row(r) for r in grids],
+            total=grid_count,
         ),
         _ranking("street_ranking", _("街道排名（综合成绩）"), _("街道"), streets),
         _ranking("department_ranking", _("承办单位排名（综合成绩）"), _("承办单位"), departments),
