@@ -311,11 +311,12 @@ def three_rates(
 
 
 def lowest_scores(
-    *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int = 50
+    *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int | None = 50
 ) -> tuple[list[Row], int]:
-    """The ``limit`` groups with the lowest combined score (unscored ones last, then by name) as
-    :func:`three_rates` rows, and how many groups there are: the page's grid table, without a row
-    object for each of a district's 15 000 grids (three_rates + sort gives the same rows)."""
+    """The ``limit`` groups (all with None) with the lowest combined score (unscored ones last, then
+    by name) as :func:`three_rates` rows holding :data:`RATE_MILESTONES`, and how many groups there
+    are: the dashboard's grid table, without a row object for each of a district's 15 000 grids
+    when only the first ones are shown."""
     weights = Weights.of(MetricSettings.current())
     sums = _period_sums(start, end, group_by, user, RATE_MILESTONES)
     names = _names(group_by, [g for g in sums if g is not None])
@@ -327,7 +328,8 @@ def lowest_scores(
         score = rates_and_score(item[1], weights)[3]
         return (score is None, score or 0.0, item[0] is None, name(item[0]))
 
-    rows = [Row(id=g, name=name(g), counts=c) for g, c in heapq.nsmallest(limit, sums.items(), key=key)]
+    chosen = sorted(sums.items(), key=key) if limit is None else heapq.nsmallest(limit, sums.items(), key=key)
+    rows = [Row(id=g, name=name(g), counts=c) for g, c in chosen]
     for row in rows:
         apply_three_rates(row, weights)
     return rows, len(sums)

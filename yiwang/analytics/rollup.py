@@ -49,6 +49,7 @@ from yiwang.analytics.rollup_store import (
 )
 from yiwang.cases.choices import Clock, EventKind, Satisfaction
 from yiwang.cases.models import Case, CaseEvent
+from yiwang.core.rawrows import raw_rows
 
 DEFAULT_BATCH = 2000
 EVENT_FIELDS = ("id", "case_id", "kind", "at", "data")
@@ -279,9 +280,7 @@ def dims_between(lo: int, hi: int) -> dict[int, Dims]:
     rows = Case.objects.filter(pk__gte=lo, pk__lt=hi).values_list(
         "pk", "district_id", "street_id", "community_id", "grid_id", "category_id", "channel"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(*rows.query.sql_with_params())
-        return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in cursor.fetchall()}
+    return {pk: (d, s, c, g, cat, ch) for pk, d, s, c, g, cat, ch in raw_rows(rows)}
 
 
 _RANGE_SQL = (

@@ -210,18 +210,26 @@ def grouped(level: Level, source: str, source_period: str = "day") -> str:
     )
 
 
+def _fill(level: Level, source: str, source_period: str) -> None:
+    # A plain INSERT … SELECT … GROUP BY into the empty table: no row exists to add to. No ORDER BY:
+    # the indexes are set aside meanwhile (indexes_set_aside), and sorting millions of text keys
+    # cost more than inserting them in any order.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(
+                "INSERT INTO {t} ({c}) {select}",
+                t=connection.ops.quote_name(level.model._meta.db_table),
+                c=_quoted(_columns(level)),
+                select=grouped(level, source, source_period),
+            )
+        )
+
+
 def derive(level: Level, source: Level) -> None:
     """Fill the empty ``level`` from the rows of ``source`` (a level keeping every dimension of
-    ``level``) in one ``INSERT … SELECT … GROUP BY``: what a rebuild does once the daily rows are
-    counted, instead of adding every range to every level."""
-    statement = _sql(
-        "INSERT INTO {t} ({c}) {select}",
-        t=connection.ops.quote_name(level.model._meta.db_table),
-        c=_quoted(_columns(level)),
-        select=grouped(level, source.model._meta.db_table, source.period_field),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
+    ``level``) in one statement: what a rebuild does once the daily rows are counted, instead of
+    adding every range to every level."""
+    _fill(level, source.model._meta.db_table, source.period_field)
 
 
 # --- stages: daily rows without a key, appended with COPY and summed in SQL -------------------------
@@ -258,23 +266,12 @@ def stage_rows(name: str, rows: Iterable[Row]) -> None:
 
 
 def fill_from_stage(name: str) -> None:
-    """Fill the empty daily table with the rows of the stage ``name`` summed per key (a plain
-    INSERT: no row exists to add to)."""
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    """Fill the empty daily table with the rows of the stage ``name`` summed per key."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             # Summing millions of rows: room to hash them in memory (this transaction only).
             cursor.execute("SET LOCAL work_mem = '1GB'")
-        cursor.execute(
-            _sql(
-                # No ORDER BY: the indexes are set aside meanwhile (indexes_set_aside), and sorting
-                # millions of text keys cost more than inserting them in any order.
-                "INSERT INTO {t} ({c}) SELECT * FROM ({select}) summed",
-                t=q(DAILY.model._meta.db_table),
-                c=_quoted(_columns(DAILY)),
-                select=grouped(DAILY, name),
-            )
-        )
+    _fill(DAILY, name, DAILY.period_field)
 
 
 def expect(level: Level, name: str, source: str, source_period: str) -> None:

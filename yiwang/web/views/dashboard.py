@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import RATE_MILESTONES, Row, lowest_scores, three_rates
+from yiwang.analytics.metrics import Row, lowest_scores, three_rates
 from yiwang.analytics.models import MetricSettings
 from yiwang.cases.choices import Satisfaction
 from yiwang.cases.models import Case
@@ -153,12 +153,6 @@ def _by_name(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.id is None, r.name))
 
 
-def _lowest_first(rows: list[Row]) -> list[Row]:
-    # The grids that need attention first; unscored ones (nothing to rate yet) last, by name (the
-    # page's order: metrics.lowest_scores).
-    return sorted(rows, key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
-
-
 def longest_overdue(cases: QuerySet[Case], now: dt.datetime, limit: int) -> list[Case]:
     """The first ``limit`` overdue cases, longest overdue first: those not even signed for by
     their due moment (by that moment), then those late in handling (by theirs). Two walks of the
@@ -174,16 +168,13 @@ def longest_overdue(cases: QuerySet[Case], now: dt.datetime, limit: int) -> list
 
 
 def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
-    """``full``: every row of every table (the export); the page holds the 50 lowest grids."""
-    """Everything the page shows for ``period``, read from the rollups the user may see."""
+    """Everything the page shows for ``period``, read from the rollups the user may see.
+    ``full``: every row of every table (the export); the page holds the 50 lowest grids."""
     span = {"start": period.start, "end": period.end, "user": user}
     streets = three_rates(group_by="street", **span)
     departments = three_rates(group_by="department", **span)
-    if full:
-        grids = _lowest_first(three_rates(group_by="grid", milestones=RATE_MILESTONES, **span))
-        grid_count = len(grids)
-    else:  # the page: the lowest ones only, without a row object per grid (15 000 a district)
-        grids, grid_count = lowest_scores(group_by="grid", limit=GRID_ROWS, **span)
+    # The grids that need attention first: the page shows the lowest ones, the export every grid.
+    grids, grid_count = lowest_scores(group_by="grid", limit=None if full else GRID_ROWS, **span)
     categories = queries.by_category(**span)
     channels = queries.by_channel(**span)
     step = period.step

@@ -221,6 +221,12 @@ def open_counts(user: Any, now: dt.datetime) -> tuple[dict[int, list[int]], dict
     return by_street, by_grid
 
 
+def _street_codes(user: Any) -> dict[int, str]:
+    return dict(
+        Division.objects.visible_to(user).filter(level=DivisionLevel.STREET).values_list("pk", "code")
+    )
+
+
 def _visible_streets(user: Any) -> Any:
     return Division.objects.visible_to(user).filter(level=DivisionLevel.STREET, boundary__isnull=False)
 
@@ -231,9 +237,7 @@ def base_layer(request: HttpRequest) -> dict[str, Any]:
     colour come from ``?layer=shapes``."""
     now = timezone.now()
     by_street, by_grid = open_counts(request.user, now)
-    street_codes = dict(
-        Division.objects.visible_to(request.user).filter(level=DivisionLevel.STREET).values_list("pk", "code")
-    )
+    street_codes = _street_codes(request.user)
     shapes = grid_shapes()
     points = [
         {
@@ -271,10 +275,9 @@ def _shapes_etag(user: Any) -> str:
     return f'"{digest.hexdigest()[:32]}"'
 
 
-def _shapes_body(user: Any) -> bytes:
+def _shapes_body(user: Any, shapes: dict[int, tuple[str, bytes]]) -> bytes:
     """The user's streets (encoded here: a district has a few dozen) and grids (joined from the
-    encoded features) as one JSON object."""
-    shapes = grid_shapes()
+    encoded ``shapes``) as one JSON object."""
     streets = _encode(
         {
             "type": "FeatureCollection",
@@ -290,14 +293,14 @@ def shapes_response(request: HttpRequest) -> HttpResponse:
     """The boundaries of the user's streets and grids. Compressing 15 000 boundaries costs more
     than everything else on the map, and they rarely change: the gzipped body is kept per ETag in
     this process, and a browser that has it gets a 304 (``no-cache``: it always asks)."""
-    grid_shapes()  # brings the shapes' version up to date before it is hashed
+    shapes = grid_shapes()  # also brings the shapes' version up to date before it is hashed
     etag = _shapes_etag(request.user)
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
         zipped = _SHAPES_BODIES.get(etag)
         if zipped is None:
-            zipped = gzip.compress(_shapes_body(request.user), compresslevel=6)
+            zipped = gzip.compress(_shapes_body(request.user, shapes), compresslevel=6)
             _SHAPES_BODIES[etag] = zipped
             while len(_SHAPES_BODIES) > SHAPES_BODIES_KEPT:
                 _SHAPES_BODIES.popitem(last=False)
@@ -341,9 +344,7 @@ def _count_breaks(values: list[float]) -> list[float]:
 def metric_values(user: Any, metric: str, period: Period) -> dict[str, dict[str, float | None]]:
     """``{"streets": {code: value}, "grids": {code: value}}`` for one metric over the period,
     limited to the user's visible streets and grids."""
-    street_codes = dict(
-        Division.objects.visible_to(user).filter(level=DivisionLevel.STREET).values_list("pk", "code")
-    )
+    street_codes = _street_codes(user)
     grid_codes = dict(Grid.objects.visible_to(user).values_list("pk", "code"))
     if metric in ("open", "late"):
         by_street, by_grid = open_counts(user, timezone.now())
