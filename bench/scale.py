@@ -6,7 +6,8 @@ measured in the same run (a plain GROUP BY over the case table).
     python bench/scale.py district            # SQLite file under /tmp/yiwang-bench-scale (or DATABASE_URL)
     DATABASE_URL=postgres://…/yiwang_district python bench/scale.py district
     DATABASE_URL=postgres://…/yiwang_megacity python bench/scale.py megacity
-    options: --cases N --grids N (override the profile), --repeats 5, --write, --keep (reuse the data)
+    options: --cases N --grids N (override the profile), --repeats 5, --write, --rebuild,
+             --load-only (generate and stop; a later run on the same data reports the generation)
 
 The database must be empty (or hold this profile's data with --keep). On PostgreSQL the loader
 disables foreign-key triggers for its own sessions (``session_replication_role``, superuser) and
@@ -380,6 +381,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=50_000, help="cases per rebuild range")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the rollups of existing data")
     parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
+    parser.add_argument(
+        "--load-only", action="store_true", help="generate and load the cases, then stop (no rebuild)"
+    )
     args = parser.parse_args()
     base = PROFILES[args.profile]
     profile = Profile(
@@ -426,6 +430,16 @@ def main() -> None:
             grids, categories, depts, now - profile.years * 365 * scale_data.DAY, now, vendor
         )
         gen_s, _events = load_cases(profile, profile.cases, plan)
+    generation_note = BENCH_DIR / f"{profile.name}-{profile.cases}-{vendor}-generation.txt"
+    if gen_s:
+        n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
+        generation_note.write_text(
+            f"| generate + load cases and events | {gen_s / 60:.1f} min | {n_cases / gen_s:,.0f} cases/s, "
+            f"{n_events / gen_s:,.0f} events/s; geography {geo_s:.0f} s; {_common.today()} |"
+        )
+        print(generation_note.read_text(), flush=True)
+    if args.load_only:
+        return
     if have == 0 or args.rebuild:
         t = time.perf_counter()
         rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True)
@@ -441,10 +455,9 @@ def main() -> None:
     say("")
     say("| step | time | notes |")
     say("|---|---:|---|")
-    if gen_s:
-        say(
-            f"| generate + load cases and events | {gen_s / 60:.1f} min | {n_cases / gen_s:,.0f} cases/s, {n_events / gen_s:,.0f} events/s; geography {geo_s:.0f} s |"
-        )
+    if generation_note.exists():
+        # This data's generation (this run's, or the --load-only run that made it).
+        say(generation_note.read_text().strip())
     if rebuild_s:
         say(
             f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; rows: "

@@ -399,3 +399,27 @@ def test_one_text_scores_the_same_alone_as_in_a_batch(trained: Any) -> None:
     batch = trained.decision(texts)
     for i, text in enumerate(texts):
         assert np.allclose(trained.decision([text])[0], batch[i], atol=1e-5)
+
+
+def test_serving_copy_halves_the_weights_and_keeps_the_ranking(
+    trained: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yiwang.dispatch.classifier import model as model_module
+
+    serving = trained.for_serving()
+    assert serving.coef.dtype == np.float16
+    assert trained.coef.dtype == np.float32
+    assert serving.coef.nbytes * 2 == trained.coef.nbytes
+    texts = [prepare(t) for t in corpus(LABELS, per_class=6, seed=5)[0]]
+    monkeypatch.setattr(model_module, "_WIDEN_CLASSES", 2)  # several blocks even with three classes
+    for batch in (texts, texts[:1]):
+        full, half = trained.predict_proba_prepared(batch), serving.predict_proba_prepared(batch)
+        assert np.abs(full - half).max() < 1e-3
+        assert (full.argmax(axis=1) == half.argmax(axis=1)).all()
+
+
+def test_active_model_is_served_with_float16_weights(db: None, data_dir: Path, trained: Any) -> None:
+    register(trained)
+    served = service.active_classifier()
+    assert served is not None
+    assert served.coef.dtype == np.float16

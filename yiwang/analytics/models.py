@@ -52,7 +52,9 @@ DIMENSIONS: tuple[str, ...] = (
 
 def _dim(to: str, verbose: Any) -> Any:
     # No database constraint: a rollup is derived data and must never block deleting or merging the
-    # row it points at; ``rollup verify`` / ``rebuild`` repair it.
+    # row it points at; ``rollup verify`` / ``rebuild`` repair it. No index of its own either: every
+    # query filters on the period first, which the (period, dimension) indexes of each level serve;
+    # a single-column index per dimension was a third of a rebuild's index work and never read.
     return models.ForeignKey(
         to,
         verbose_name=verbose,
@@ -60,8 +62,15 @@ def _dim(to: str, verbose: Any) -> Any:
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
+
+
+def _unique_key() -> models.UniqueConstraint:
+    # A constraint rather than ``unique=True``: on PostgreSQL the latter adds a second (LIKE) index on
+    # the key that no query uses. The upserts name the key as their conflict target.
+    return models.UniqueConstraint(fields=["key"], name="%(app_label)s_%(class)s_key")
 
 
 class MilestoneCounts(models.Model):
@@ -94,7 +103,7 @@ class DailyRollup(MilestoneCounts):
     department. ``key`` is the combination as text: the upsert target (NULL dimensions would never
     match a unique constraint)."""
 
-    key = models.CharField(_("维度键"), max_length=120, unique=True)
+    key = models.CharField(_("维度键"), max_length=120)
     day = models.DateField(_("日期"))
     district = _dim("grids.Division", _("区县"))
     street = _dim("grids.Division", _("街道"))
@@ -105,6 +114,7 @@ class DailyRollup(MilestoneCounts):
     department = _dim("people.Department", _("主办单位"))
 
     class Meta:
+        constraints = [_unique_key()]
         verbose_name = _("日统计")
         verbose_name_plural = _("日统计")
         ordering = ["day", "id"]
@@ -125,7 +135,7 @@ class MonthlyRollup(MilestoneCounts):
     Written in the same transaction as the daily rows (so the two never disagree); a period query
     takes whole months from here and only the days at its edges from the day levels."""
 
-    key = models.CharField(_("维度键"), max_length=80, unique=True)
+    key = models.CharField(_("维度键"), max_length=80)
     month = models.DateField(_("月份"), help_text=_("该月1日"))
     district = _dim("grids.Division", _("区县"))
     street = _dim("grids.Division", _("街道"))
@@ -133,6 +143,7 @@ class MonthlyRollup(MilestoneCounts):
     department = _dim("people.Department", _("主办单位"))
 
     class Meta:
+        constraints = [_unique_key()]
         verbose_name = _("月统计")
         verbose_name_plural = _("月统计")
         ordering = ["month", "id"]
@@ -144,10 +155,11 @@ class MonthlyRollup(MilestoneCounts):
 
 # --- the coarser levels: the same counts over fewer dimensions (see LEVELS) ------------------------
 class CoarseRollup(MilestoneCounts):
-    key = models.CharField(_("维度键"), max_length=80, unique=True)
+    key = models.CharField(_("维度键"), max_length=80)
 
     class Meta:
         abstract = True
+        constraints = [_unique_key()]
 
     def __str__(self) -> str:
         return self.key
@@ -160,7 +172,7 @@ class DayStreetDepartmentRollup(CoarseRollup):
     channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
     department = _dim("people.Department", _("主办单位"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("日统计（街道×单位×渠道）")
         verbose_name_plural = _("日统计（街道×单位×渠道）")
         indexes = [
@@ -174,7 +186,7 @@ class DayStreetRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     street = _dim("grids.Division", _("街道"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("日统计（街道）")
         verbose_name_plural = _("日统计（街道）")
         indexes = [models.Index(fields=["day", "street"], name="rollup_daystreet_street")]
@@ -185,7 +197,7 @@ class DayDepartmentRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     department = _dim("people.Department", _("主办单位"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("日统计（单位）")
         verbose_name_plural = _("日统计（单位）")
         indexes = [models.Index(fields=["day", "district"], name="rollup_daydept_district")]
@@ -196,7 +208,7 @@ class MonthStreetRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     street = _dim("grids.Division", _("街道"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("月统计（街道）")
         verbose_name_plural = _("月统计（街道）")
         indexes = [models.Index(fields=["month", "street"], name="rollup_monthstreet_street")]
@@ -207,7 +219,7 @@ class MonthDepartmentRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     department = _dim("people.Department", _("主办单位"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("月统计（单位）")
         verbose_name_plural = _("月统计（单位）")
         indexes = [models.Index(fields=["month", "district"], name="rollup_monthdept_district")]
@@ -218,7 +230,7 @@ class DayDistrictRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("日统计（区县）")
         verbose_name_plural = _("日统计（区县）")
         indexes = [models.Index(fields=["day", "district"], name="rollup_daydistrict_district")]
@@ -230,7 +242,7 @@ class DayCategoryRollup(CoarseRollup):
     street = _dim("grids.Division", _("街道"))
     category = _dim("cases.Category", _("分类"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("日统计（分类）")
         verbose_name_plural = _("日统计（分类）")
         indexes = [models.Index(fields=["day", "street"], name="rollup_daycategory_street")]
@@ -242,7 +254,7 @@ class MonthCategoryRollup(CoarseRollup):
     street = _dim("grids.Division", _("街道"))
     category = _dim("cases.Category", _("分类"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("月统计（分类）")
         verbose_name_plural = _("月统计（分类）")
         indexes = [models.Index(fields=["month", "street"], name="rollup_monthcategory_street")]
@@ -253,7 +265,7 @@ class MonthDistrictRollup(CoarseRollup):
     district = _dim("grids.Division", _("区县"))
     channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("月统计（区县）")
         verbose_name_plural = _("月统计（区县）")
         indexes = [models.Index(fields=["month", "district"], name="rollup_monthdistrict_district")]
@@ -266,7 +278,7 @@ class MonthGridRollup(CoarseRollup):
     community = _dim("grids.Division", _("社区"))
     grid = _dim("grids.Grid", _("网格"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("月统计（网格）")
         verbose_name_plural = _("月统计（网格）")
         indexes = [
@@ -286,7 +298,7 @@ class YearGridRollup(CoarseRollup):
     community = _dim("grids.Division", _("社区"))
     grid = _dim("grids.Grid", _("网格"))
 
-    class Meta:
+    class Meta(CoarseRollup.Meta):
         verbose_name = _("年统计（网格）")
         verbose_name_plural = _("年统计（网格）")
         indexes = [

@@ -44,6 +44,7 @@ from yiwang.analytics.rollup import (
     stage_counts,
 )
 from yiwang.analytics.rollup_store import (
+    bulk_session,
     copy_rows,
     create_stage,
     derive,
@@ -162,6 +163,7 @@ def rebuild(
         for n, job in enumerate(jobs, start=1):
             done(count_range(*job), n)
     with transaction.atomic(), indexes_set_aside(*(level.model for level in LEVELS)):
+        bulk_session()
         # Summed per key in one statement into the empty table; then each coarser level from the
         # smallest level already filled that keeps its dimensions.
         fill_from_stage(STAGE)

@@ -11,22 +11,24 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.http import FileResponse
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from yiwang.analytics import metrics, queries
 from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, Report, ReportKind, ReportStatus
 from yiwang.cases.errors import InvalidCaseInput
 from yiwang.core.audit import record
 from yiwang.core.models_audit import AuditAction
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is imported where a workbook is built: a web process that never builds one saves its
+# memory (issue 7's 300 MB per web process).
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +179,8 @@ def build_workbook(report: Report, *, progress: Callable[[str], None] | None = N
     say = progress or (lambda _msg: None)
     user = report.requested_by  # None: the scheduler, district-wide
     start, end = report.period_start, report.period_end
+    from openpyxl import Workbook
+
     wb = Workbook()
     overview = wb.active
     assert overview is not None
@@ -207,12 +211,16 @@ def _pct(value: float | None) -> float | None:
 
 
 def _header(ws: Worksheet, titles: Iterable[str]) -> None:
+    from openpyxl.styles import Font
+
     ws.append(list(titles))
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
 
 
 def _overview_sheet(ws: Worksheet, report: Report, district_rows: list[metrics.Row]) -> None:
+    from openpyxl.styles import Font
+
     ws.append([f"一网统管 · {report.get_kind_display()}"])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(["统计期间", f"{report.period_start} 至 {report.period_end}"])
@@ -240,6 +248,8 @@ def _overview_sheet(ws: Worksheet, report: Report, district_rows: list[metrics.R
 
 
 def _three_rates_sheet(ws: Worksheet, rows: list[metrics.Row]) -> None:
+    from openpyxl.chart import BarChart, Reference
+
     _header(
         ws, ["名称", "派遣数", "回访数", *[f"{t}（%）" for t in RATE_TITLES.values()], "综合成绩", "等级"]
     )
@@ -275,6 +285,8 @@ def _evaluation_sheet(ws: Worksheet, rows: list[metrics.Row]) -> None:
 
 
 def _trend_sheet(ws: Worksheet, days: list[tuple[dt.date, dict[str, int]]]) -> None:
+    from openpyxl.chart import LineChart, Reference
+
     shown = ("registered", "dispatched", "closed", "unsatisfied")
     _header(ws, ["日期", *[MILESTONE_TITLES[m] for m in shown]])
     for day, counts in days:

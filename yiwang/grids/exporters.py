@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from django.db.models import QuerySet
 
 from yiwang.grids.importers import COLUMNS, Kind, file_format
@@ -91,6 +90,8 @@ def _cells(kind: Kind, row: dict[str, Any]) -> list[Any]:
 
 def export_file(kind: Kind, path: str | Path, queryset: QuerySet[Any] | None = None) -> int:
     """Write the divisions or grids (of ``queryset``, default all) to ``path``; return the row count."""
+    import openpyxl  # imported where used: see analytics.reports
+
     target = Path(path)
     fmt = file_format(target)
     rows = division_rows(queryset) if kind == "divisions" else grid_rows(queryset)

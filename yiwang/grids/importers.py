@@ -25,8 +25,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import openpyxl
-
 from yiwang.grids.actions import DIVISIONS_SHEET, GRIDS_SHEET, bulk_load
 from yiwang.grids.validation import ImportReport, ValidationProblem
 
@@ -152,6 +150,8 @@ def _decode_csv(raw: bytes) -> str:
 
 
 def _read_table(path: Path, fmt: str) -> list[list[Any]]:
+    import openpyxl  # imported where used: see analytics.reports
+
     if fmt == "csv":
         return [list(r) for r in csv.reader(io.StringIO(_decode_csv(path.read_bytes()), newline=""))]
     try:

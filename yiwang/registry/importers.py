@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import openpyxl
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -132,6 +131,8 @@ def _decode(raw: bytes) -> str:
 
 
 def _table(path: Path) -> Iterator[list[Any]]:
+    import openpyxl  # imported where used: see analytics.reports
+
     suffix = path.suffix.lower()
     if suffix == ".csv":
         yield from csv.reader(io.StringIO(_decode(path.read_bytes()), newline=""))
@@ -560,6 +561,8 @@ def _queryset(kind: str, user: Any) -> Any:
 
 
 def _write(path: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
+    import openpyxl  # imported where used: see analytics.reports
+
     count = 0
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -622,6 +625,8 @@ def export_file(kind: str, path: str | Path, user: Any, *, reveal_reason: str = 
 
 def write_template(kind: str, path: str | Path) -> None:
     """An empty Excel template: the header row, and a second sheet explaining every column."""
+    import openpyxl  # imported where used: see analytics.reports
+
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     workbook = openpyxl.Workbook()

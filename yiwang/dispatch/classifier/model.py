@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -107,10 +107,10 @@ class TextClassifier:
         n_main = self.features.n_features
         if len(prepared) == 1:
             return self._decision_one(prepared[0])
-        scores = self.features.transform(prepared) @ self.coef[:n_main]
+        scores = _times(self.features.transform(prepared), self.coef[:n_main])
         if self.head is not None:
             heads = [text[: self.head_chars] for text in prepared]
-            scores = scores + self.head.transform(heads) @ self.coef[n_main:]
+            scores = scores + _times(self.head.transform(heads), self.coef[n_main:])
         return np.asarray(scores, dtype=np.float64) + self.intercept
 
     def _decision_one(self, text: str) -> npt.NDArray[np.float64]:
@@ -121,6 +121,12 @@ class TextClassifier:
             cols, values = self.head.transform_one(text[: self.head_chars])
             scores = scores + values @ self.coef[cols + self.features.n_features]
         return (np.asarray(scores, dtype=np.float64) + self.intercept.astype(np.float64))[np.newaxis, :]
+
+    def for_serving(self) -> TextClassifier:
+        """This model with its weights held as float16, as a web process keeps it: half the memory
+        (32 instead of 64 MB at 300 categories) for scores that move by rounding only. Training,
+        evaluation and the model file keep float32."""
+        return replace(self, coef=self.coef.astype(np.float16))
 
     def predict_proba_prepared(self, prepared: Sequence[str]) -> npt.NDArray[np.float64]:
         if not prepared:
@@ -142,6 +148,19 @@ class TextClassifier:
         proba = self.predict_proba_prepared([prepared])[0]
         order = np.argsort(-proba, kind="stable")[: max(0, limit)]
         return [(self.classes[i], min(float(proba[i]), self.max_confidence)) for i in order]
+
+
+# Classes widened to float32 at a time when the weights are float16 (scipy has no float16 product).
+_WIDEN_CLASSES = 32
+
+
+def _times(x: Any, coef: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """``x @ coef`` for a sparse ``x``; float16 weights are widened a block of classes at a time,
+    so a batch never holds a float32 copy of the whole matrix."""
+    if coef.dtype != np.float16:
+        return np.asarray(x @ coef)
+    step = _WIDEN_CLASSES
+    return np.hstack([x @ coef[:, j : j + step].astype(np.float32) for j in range(0, coef.shape[1], step)])
 
 
 def _fit_linear(

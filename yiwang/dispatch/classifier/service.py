@@ -58,7 +58,7 @@ def _load(stamp: tuple[int, str, str]) -> _Loaded:
 
     pk, sha, path = stamp
     try:
-        model = artifacts.load(Path(path), sha)
+        model = artifacts.load(Path(path), sha).for_serving()
     except artifacts.ModelFileError as exc:
         logger.error("分类模型 #%s 无法载入，暂停分类建议 / classifier model #%s not loaded: %s", pk, pk, exc)
         return _Loaded(stamp=(pk, sha), model=None, names={}, error=str(exc))

@@ -21,7 +21,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from yiwang.analytics import queries
 from yiwang.analytics.metrics import Row, lowest_scores, three_rates
@@ -317,6 +316,8 @@ def _cell(value: Any) -> Any:
 
 def workbook(tables: list[Table]) -> bytes:
     """Every table as a sheet of one workbook, rows exactly as on the page (empty cell for —)."""
+    from openpyxl import Workbook  # only here: see analytics.reports
+
     book = Workbook()
     book.remove(book.active)
     for table in tables:
