@@ -8,13 +8,15 @@ import random
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from tests.analytics.helpers import play, stored
 from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rebuild, rollup
-from yiwang.analytics.models import LEVELS, RollupState
+from yiwang.analytics.models import LEVELS, DailyRollup, RollupState
+from yiwang.analytics.rollup_store import drop_secondary
 
 
 def _all_levels() -> dict[str, set[tuple]]:
@@ -64,4 +66,38 @@ def test_a_rebuild_that_never_finished_blocks_a_second_one_until_forced(world: W
 
 def test_rebuild_of_an_empty_database_counts_nothing(db: None) -> None:
     assert rebuild.rebuild(workers=2) == 0
+    assert rollup.verify() == []
+
+
+def _declared_keys_and_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, DailyRollup._meta.db_table)
+    declared = {i.name for i in DailyRollup._meta.indexes} | {c.name for c in DailyRollup._meta.constraints}
+    return declared & set(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cases_of_different_ranges_sharing_a_daily_key_end_up_in_one_row(world: World) -> None:
+    for _ in range(3):
+        new_case(world, at=WEDNESDAY)  # same day, grid, category, channel; no department yet
+    rollup.catch_up()
+    before = stored()
+    rebuild.rebuild(workers=2, chunk=1)  # one case per range: each range writes the same key
+    daily = list(DailyRollup.objects.values_list("key", "registered"))
+    assert len(daily) == 1
+    assert daily[0][1] == 3
+    assert stored() == before
+    assert rollup.verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: World) -> None:
+    new_case(world, at=WEDNESDAY)
+    rollup.catch_up()
+    declared = _declared_keys_and_indexes()
+    assert len(declared) == len(DailyRollup._meta.indexes) + len(DailyRollup._meta.constraints)
+    drop_secondary(DailyRollup)  # where a rebuild that died in its ranges left the table (PostgreSQL)
+    RollupState.objects.filter(pk=1).update(rebuilding_since=timezone.now())
+    call_command("rollup", "rebuild", "--force")
+    assert _declared_keys_and_indexes() == declared
     assert rollup.verify() == []

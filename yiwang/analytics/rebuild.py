@@ -4,15 +4,24 @@ The counting rules are those of the incremental path (:func:`.rollup.step`); wha
 order of work. A case's events only ever change that case's track, so the cases are split into
 ranges of ids and each range is replayed on its own (:func:`.rollup.read_range` and
 :func:`.rollup.replay`: events in case, then id order, read as plain tuples), by several processes
-on PostgreSQL. Each range appends its daily counts to a shared stage table (COPY, no index), so
-ranges may finish in any order; at the end one transaction sets the rollup tables' secondary indexes
-aside, sums the stage into the daily rows, sums each coarser level from the smallest level already
-filled, and builds the indexes again.
+on PostgreSQL. Ranges may finish in any order, and two ranges may count the same daily key (cases of
+both on the same day, grid, category, channel and department), so the daily rows are written
+without a unique key:
+
+* on PostgreSQL each range COPYs its rows, keys included, straight into the daily table, whose
+  indexes and unique key are dropped at the start; at the end the few shared keys are summed into
+  one row (:func:`.rollup_store.merge_duplicate_keys`);
+* on SQLite (one process; a unique key written into the table definition cannot be dropped) each
+  range appends to a stage table, summed into the daily rows at the end.
+
+Then one transaction fills each coarser level from the smallest level already filled, with their
+indexes set aside, and builds every index and key again from the models' declarations.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
 counts whatever arrived meanwhile. A rebuild that died half-way leaves the mark set (catch-up keeps
-waiting, so nothing is counted on a half-built base): run it again with ``--force``.
+waiting, so nothing is counted on a half-built base): run it again with ``--force``, which also
+builds the indexes the dead one had dropped.
 """
 
 from __future__ import annotations
@@ -42,23 +51,32 @@ from yiwang.analytics.rollup import (
     replay,
     smallest_source,
     stage_counts,
+    write_daily,
 )
 from yiwang.analytics.rollup_store import (
+    add_declared,
     bulk_session,
     copy_rows,
     create_stage,
     derive,
+    drop_secondary,
     drop_stage,
     empty,
     fill_from_stage,
     indexes_set_aside,
+    merge_duplicate_keys,
 )
 from yiwang.cases.models import CaseEvent
 
 DEFAULT_CHUNK = 50_000  # case ids per range: a few hundred thousand events in memory at most
-# Shared by the workers (UNLOGGED on PostgreSQL: scratch data, no WAL): every range's daily rows,
-# appended without index or key, summed into the daily table once at the end.
+# SQLite only: every range's daily rows, appended without index or key, summed into the daily table
+# once at the end.
 STAGE = "yw_rebuild_daily"
+
+
+def _direct() -> bool:
+    """Whether ranges write straight into the daily table (see the module's docstring)."""
+    return connection.vendor == "postgresql"
 
 
 class RebuildRunning(RuntimeError):
@@ -88,7 +106,10 @@ def _begin(force: bool) -> int:
             )
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent)
-        create_stage(STAGE, shared=True)
+        if _direct():
+            drop_secondary(DAILY.model)
+        else:
+            create_stage(STAGE, shared=True)
         state.high_water = high
         state.rebuilding_since = timezone.now()
         state.save(update_fields=["high_water", "rebuilding_since", "updated_at"])
@@ -116,11 +137,14 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     rows = read_range(lo, hi, upto=high)
     counts: RangeCounts = {}
     tracks = replay(rows, dims_between(lo, hi), counts)
-    # Only the daily rows, appended to the stage: adding each range to the indexed daily table cost
-    # far more than counting (every range touches every day's part of five indexes). A worker dying
-    # half-way leaves the rebuild unfinished (the state says so), and the next one starts afresh.
+    # Only the daily rows, appended: adding each range to the indexed daily table cost far more
+    # than counting (every range touches every day's part of five indexes). A worker dying half-way
+    # leaves the rebuild unfinished (the state says so), and the next one starts afresh.
     with transaction.atomic():
-        stage_counts(STAGE, counts)
+        if _direct():
+            write_daily(counts)
+        else:
+            stage_counts(STAGE, counts)
         copy_rows(CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS], (t.row() for t in tracks))
     return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
 
@@ -162,16 +186,20 @@ def rebuild(
     else:
         for n, job in enumerate(jobs, start=1):
             done(count_range(*job), n)
-    with transaction.atomic(), indexes_set_aside(*(level.model for level in LEVELS)):
+    coarser = [level for level in fill_order() if level is not DAILY]
+    with transaction.atomic(), indexes_set_aside(*(level.model for level in coarser)):
         bulk_session()
-        # Summed per key in one statement into the empty table; then each coarser level from the
-        # smallest level already filled that keeps its dimensions.
-        fill_from_stage(STAGE)
-        drop_stage(STAGE)
+        if _direct():
+            merge_duplicate_keys(DAILY)
+            add_declared(DAILY.model)
+        else:
+            fill_from_stage(STAGE)
+            drop_stage(STAGE)
+        # Each coarser level summed in one statement from the smallest level already filled that
+        # keeps its dimensions.
         filled = [DAILY]
-        for level in fill_order():
-            if level is not DAILY:
-                derive(level, smallest_source(level, filled))
-                filled.append(level)
+        for level in coarser:
+            derive(level, smallest_source(level, filled))
+            filled.append(level)
     _finish(high, recent)
     return total + catch_up()

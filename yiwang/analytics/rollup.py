@@ -393,14 +393,16 @@ def _copy_field(value: Any) -> str:
     return text
 
 
-def daily_lines(counts: RangeCounts) -> Iterator[str]:
-    """The rows of :func:`daily_rows` as lines of COPY text: the dimensions are formatted once per
-    combination and the counts once per distinct vector (a few patterns cover most rows), which
-    makes writing a range's rows several times cheaper than adapting every value."""
+def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
+    """The rows of :func:`daily_rows` as lines of COPY text, led by their key (:func:`row_key`)
+    when ``keyed``: the dimensions are formatted once per combination and the counts once per
+    distinct vector (a few patterns cover most rows), which makes writing a range's rows several
+    times cheaper than adapting every value."""
     vectors: dict[tuple[int, ...], str] = {}
     days: dict[dt.date, str] = {}
     for combination, per in counts.items():
         middle = "\t".join(map(_copy_field, combination))
+        joined = _copy_field("|".join("" if v is None else str(v) for v in combination))
         for (day, dept), vector in per.items():
             key = tuple(vector)
             text = vectors.get(key)
@@ -409,7 +411,18 @@ def daily_lines(counts: RangeCounts) -> Iterator[str]:
             when = days.get(day)
             if when is None:
                 when = days[day] = day.isoformat()
-            yield f"{when}\t{middle}\t{_copy_field(dept)}\t{text}\n"
+            line = f"{when}\t{middle}\t{_copy_field(dept)}\t{text}\n"
+            if keyed:
+                yield f"{when}|{joined}|{'' if dept is None else dept}\t{line}"
+            else:
+                yield line
+
+
+def write_daily(counts: RangeCounts) -> None:
+    """Append a range's daily counts straight to the daily table, keys included (PostgreSQL, during
+    a rebuild: the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys`
+    later sums the few keys that two ranges share)."""
+    copy_lines(DAILY.model._meta.db_table, ["key", *STAGE_COLUMNS], daily_lines(counts, keyed=True))
 
 
 def stage_counts(stage: str, counts: RangeCounts) -> None:

@@ -126,52 +126,85 @@ def add_counts(level: Level, counts: Mapping[tuple[Any, ...], list[int]]) -> Non
         )
 
 
-@contextmanager
-def indexes_set_aside(*tables: type[models.Model]) -> Iterator[None]:
-    """On PostgreSQL, drop the indexes and unique constraints of ``tables`` (not their primary keys)
-    and create them again on the way out: filling millions of rows into a table with a dozen
-    indexes cost several times more than inserting them bare and building each index in one sort.
-    A unique constraint comes back only if the rows keep it. Run it inside a transaction (a failure
-    brings everything back with the rollback); readers of the tables wait for it."""
+def drop_secondary(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, drop the indexes and unique constraints of ``tables`` (not their primary keys):
+    filling millions of rows into a table with its indexes in place cost several times more than
+    inserting them bare and building each index in one sort (:func:`add_declared`)."""
     if connection.vendor != "postgresql":
-        yield
         return
     names = [t._meta.db_table for t in tables]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c "
             "WHERE c.contype = 'u' AND c.conrelid = ANY(CAST(%s AS regclass[]))",
             [names],
         )
-        uniques = cursor.fetchall()
+        for table, name in cursor.fetchall():
+            cursor.execute(
+                _sql("ALTER TABLE {t} DROP CONSTRAINT {c}", t=table, c=connection.ops.quote_name(name))
+            )
         cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "SELECT i.indexname FROM pg_indexes i WHERE i.schemaname = current_schema() "
             "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = "
             "(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
             [names],
         )
-        indexes = cursor.fetchall()
-        for table, name, _definition in uniques:
-            cursor.execute(
-                _sql("ALTER TABLE {t} DROP CONSTRAINT {c}", t=table, c=connection.ops.quote_name(name))
-            )
-        for name, _definition in indexes:
+        for (name,) in cursor.fetchall():
             cursor.execute(_sql("DROP INDEX {i}", i=connection.ops.quote_name(name)))
-    yield
+
+
+def add_declared(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, build the indexes and constraints the models of ``tables`` declare (after
+    :func:`drop_secondary`; from the models, so a rebuild that died between the two is mended by
+    the next one), then ANALYZE them. A unique constraint comes back only if the rows keep it."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.schema_editor(atomic=False) as editor:
+        for model in tables:
+            for index in model._meta.indexes:
+                editor.add_index(model, index)
+            for constraint in model._meta.constraints:
+                editor.add_constraint(model, constraint)
     with connection.cursor() as cursor:
-        for table, name, definition in uniques:
-            cursor.execute(
-                _sql(
-                    "ALTER TABLE {t} ADD CONSTRAINT {c} {d}",
-                    t=table,
-                    c=connection.ops.quote_name(name),
-                    d=definition,
-                )
+        for model in tables:
+            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
+
+
+@contextmanager
+def indexes_set_aside(*tables: type[models.Model]) -> Iterator[None]:
+    """:func:`drop_secondary`, the body, :func:`add_declared`. Run it inside a transaction (a
+    failure brings everything back with the rollback); readers of the tables wait for it."""
+    drop_secondary(*tables)
+    yield
+    add_declared(*tables)
+
+
+def merge_duplicate_keys(level: Level) -> int:
+    """Sum the rows of ``level`` that share a key into one (a rebuild's ranges append their daily
+    rows without a unique key; two ranges share a key when cases of both had the same day, grid,
+    category, channel and department: a few percent of the rows). Returns the keys merged."""
+    q = connection.ops.quote_name
+    names = {
+        "t": q(level.model._meta.db_table),
+        "m": "yw_merged_keys",
+        "c": _quoted(_columns(level)),
+        "g": _quoted(["key", level.period_field, *level.dims]),
+        "sums": _sums(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("DROP TABLE IF EXISTS {m}", **names))
+        cursor.execute(
+            _sql(
+                'CREATE TEMPORARY TABLE {m} AS SELECT {g}, {sums} FROM {t} WHERE "key" IN '
+                '(SELECT "key" FROM {t} GROUP BY "key" HAVING COUNT(*) > 1) GROUP BY {g}',
+                **names,
             )
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        for name in names:
-            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(name)))
+        )
+        cursor.execute(_sql('DELETE FROM {t} WHERE "key" IN (SELECT "key" FROM {m})', **names))
+        cursor.execute(_sql("INSERT INTO {t} ({c}) SELECT {c} FROM {m}", **names))
+        merged = cursor.rowcount
+        cursor.execute(_sql("DROP TABLE {m}", **names))
+    return merged
 
 
 def bulk_session() -> None:
@@ -273,12 +306,15 @@ def create_stage(name: str, *, shared: bool) -> None:
     connection only). Replaces a stage of that name left by a run that died."""
     q = connection.ops.quote_name
     kind = "TEMPORARY" if not shared else ("UNLOGGED" if connection.vendor == "postgresql" else "")
+    # Read once, at the end: autovacuum would only compete with the workers filling it.
+    options = " WITH (autovacuum_enabled = false)" if shared and connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(_sql("DROP TABLE IF EXISTS {s}", s=q(name)))
         cursor.execute(
             _sql(
-                "CREATE {kind} TABLE {s} AS SELECT {c} FROM {t} WHERE 1 = 0",
+                "CREATE {kind} TABLE {s}{options} AS SELECT {c} FROM {t} WHERE 1 = 0",
                 kind=kind,
+                options=options,
                 s=q(name),
                 c=_quoted(STAGE_COLUMNS),
                 t=q(DAILY.model._meta.db_table),
