@@ -154,20 +154,22 @@ def drop_secondary(*tables: type[models.Model]) -> None:
 
 
 def add_declared(*tables: type[models.Model]) -> None:
-    """On PostgreSQL, build the indexes and constraints the models of ``tables`` declare (after
-    :func:`drop_secondary`; from the models, so a rebuild that died between the two is mended by
-    the next one), then ANALYZE them. A unique constraint comes back only if the rows keep it."""
+    """On PostgreSQL, ANALYZE ``tables`` and build the indexes and constraints their models declare
+    (after :func:`drop_secondary`; from the models, so a rebuild that died between the two is
+    mended by the next one). A unique constraint comes back only if the rows keep it."""
     if connection.vendor != "postgresql":
         return
+    with connection.cursor() as cursor:
+        # First: rows written by COPY from other sessions leave the table without statistics, and
+        # the index builds and the derived levels' GROUP BY plan from them.
+        for model in tables:
+            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
     with connection.schema_editor(atomic=False) as editor:
         for model in tables:
             for index in model._meta.indexes:
                 editor.add_index(model, index)
             for constraint in model._meta.constraints:
                 editor.add_constraint(model, constraint)
-    with connection.cursor() as cursor:
-        for model in tables:
-            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
 
 
 @contextmanager
