@@ -181,10 +181,10 @@ def indexes_set_aside(*tables: type[models.Model]) -> Iterator[None]:
     add_declared(*tables)
 
 
-def merge_duplicate_keys(level: Level) -> int:
+def merge_duplicate_keys(level: Level) -> None:
     """Sum the rows of ``level`` that share a key into one (a rebuild's ranges append their daily
     rows without a unique key; two ranges share a key when cases of both had the same day, grid,
-    category, channel and department: a few percent of the rows). Returns the keys merged."""
+    category, channel and department: a few percent of the rows)."""
     q = connection.ops.quote_name
     names = {
         "t": q(level.model._meta.db_table),
@@ -204,9 +204,7 @@ def merge_duplicate_keys(level: Level) -> int:
         )
         cursor.execute(_sql('DELETE FROM {t} WHERE "key" IN (SELECT "key" FROM {m})', **names))
         cursor.execute(_sql("INSERT INTO {t} ({c}) SELECT {c} FROM {m}", **names))
-        merged = cursor.rowcount
         cursor.execute(_sql("DROP TABLE {m}", **names))
-    return merged
 
 
 def bulk_session() -> None:
@@ -304,19 +302,16 @@ STAGE_COLUMNS: tuple[str, ...] = (DAILY.period_field, *DAILY.dims, *MILESTONES)
 
 def create_stage(name: str, *, shared: bool) -> None:
     """An empty table shaped like the daily rows without their key (no index, no constraint):
-    ``shared`` (other connections write into it: UNLOGGED on PostgreSQL) or temporary (this
-    connection only). Replaces a stage of that name left by a run that died."""
+    ``shared`` (a plain table that outlives the transaction: a rebuild's stage on SQLite) or
+    temporary (this connection only: ``verify``). Replaces a stage of that name left by a run that
+    died."""
     q = connection.ops.quote_name
-    kind = "TEMPORARY" if not shared else ("UNLOGGED" if connection.vendor == "postgresql" else "")
-    # Read once, at the end: autovacuum would only compete with the workers filling it.
-    options = " WITH (autovacuum_enabled = false)" if shared and connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(_sql("DROP TABLE IF EXISTS {s}", s=q(name)))
         cursor.execute(
             _sql(
-                "CREATE {kind} TABLE {s}{options} AS SELECT {c} FROM {t} WHERE 1 = 0",
-                kind=kind,
-                options=options,
+                "CREATE {kind} TABLE {s} AS SELECT {c} FROM {t} WHERE 1 = 0",
+                kind="" if shared else "TEMPORARY",
                 s=q(name),
                 c=_quoted(STAGE_COLUMNS),
                 t=q(DAILY.model._meta.db_table),
