@@ -402,7 +402,7 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
     days: dict[dt.date, str] = {}
     for combination, per in counts.items():
         middle = "\t".join(map(_copy_field, combination))
-        joined = _copy_field("|".join("" if v is None else str(v) for v in combination))
+        joined = _copy_field(row_key(combination))
         for (day, dept), vector in per.items():
             key = tuple(vector)
             text = vectors.get(key)
@@ -412,8 +412,8 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
             if when is None:
                 when = days[day] = day.isoformat()
             line = f"{when}\t{middle}\t{_copy_field(dept)}\t{text}\n"
-            if keyed:
-                yield f"{when}|{joined}|{'' if dept is None else dept}\t{line}"
+            if keyed:  # row_key((day, *combination, dept)), from the parts already formatted
+                yield f"{when}|{joined}|{row_key((dept,))}\t{line}"
             else:
                 yield line
 
@@ -631,5 +631,4 @@ def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
         for name in tables.values():
             drop_stage(name)
         drop_stage(VERIFY_STAGE)
-    diffs = [d for level in LEVELS for d in found[level]]
-    return diffs
+    return [d for level in LEVELS for d in found[level]]
