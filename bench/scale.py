@@ -269,14 +269,22 @@ def reference_group_by(start: dt.date, end: dt.date) -> Any:
 
 
 def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any]]:
-    from yiwang.analytics import metrics, queries
+    from yiwang.analytics import metrics, queries, scored
 
     span = {"start": start, "end": end, "user": user}
     step = "day" if (end - start).days <= 62 else "week"
     return [
         ("三率 by street", lambda: metrics.three_rates(group_by="street", **span)),
         ("三率 by department", lambda: metrics.three_rates(group_by="department", **span)),
-        ("三率 by grid", lambda: metrics.three_rates(group_by="grid", **span)),
+        (
+            "三率 by grid, every grid as a row (export, report)",
+            lambda: metrics.three_rates(group_by="grid", **span),
+        ),
+        (
+            "三率 by grid, the 50 lowest (dashboard)",
+            lambda: scored.lowest_scores(group_by="grid", limit=50, **span),
+        ),
+        ("综合成绩 of every grid (map colours)", lambda: scored.values_by("score", group_by="grid", **span)),
         ("数字城管 by street", lambda: metrics.evaluation(group_by="street", **span)),
         ("by category", lambda: queries.by_category(**span)),
         ("by channel", lambda: queries.by_channel(**span)),

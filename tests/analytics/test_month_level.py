@@ -5,15 +5,25 @@ period, grouping and scope."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from tests.analytics.helpers import play
 from tests.world import World
-from yiwang.analytics import metrics, rebuild, rollup
-from yiwang.analytics.models import DAILY, MonthDistrictRollup, MonthGridRollup, MonthlyRollup, YearGridRollup
+from yiwang.analytics import metrics, rebuild, rollup, scored
+from yiwang.analytics.models import (
+    DAILY,
+    MonthCategoryRollup,
+    MonthDistrictRollup,
+    MonthGridRollup,
+    MonthlyRollup,
+    YearCategoryRollup,
+    YearGridRollup,
+)
 from yiwang.analytics.periods import Split, split_period
 
 D = dt.date
@@ -96,7 +106,26 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("month", {"grid_id", "category_id"}) is None
     assert metrics.choose_level("day", {"grid_id", "category_id"}) is DAILY
     assert metrics.choose_level("year", {"grid_id"}).model is YearGridRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("year", {"category_id"}).model is YearCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("year", {"channel"}) is None
+
+
+@pytest.mark.django_db
+def test_the_migration_that_adds_the_year_category_level_sums_an_installations_month_rows(
+    world: World,
+) -> None:
+    play(world, random.Random(8), cases=12, steps=150, between=lambda: None)
+    rollup.catch_up()
+    assert MonthCategoryRollup.objects.exists()
+    expected = set(YearCategoryRollup.objects.values_list("key", "registered", "dispatched", "satisfied"))
+    YearCategoryRollup.objects.all().delete()  # as the migration finds an older installation
+    migration = importlib.import_module("yiwang.analytics.migrations.0007_year_category_level")
+    migration.fill_from_months(django_apps, None)
+    assert (
+        set(YearCategoryRollup.objects.values_list("key", "registered", "dispatched", "satisfied"))
+        == expected
+    )
+    assert rollup.verify() == []
 
 
 @pytest.mark.django_db
@@ -110,24 +139,76 @@ def test_verify_reports_a_tampered_month_row_and_rebuild_repairs_it(world: World
     assert rollup.verify() == []
 
 
+def _python_order(r: metrics.Row) -> tuple[bool, float, bool, str]:
+    return (r.score is None, r.score or 0.0, r.id is None, r.name)
+
+
 @pytest.mark.django_db
 def test_lowest_scores_are_the_first_rows_of_the_sorted_grid_table(world: World) -> None:
-    play(world, random.Random(12), cases=10, steps=150, between=lambda: None)
+    play(world, random.Random(12), cases=40, steps=500, between=lambda: None)
     rollup.catch_up()
-    start, end = timezone.localdate() - dt.timedelta(days=400), timezone.localdate()
+    today = timezone.localdate()
+    for start, end in (
+        (today - dt.timedelta(days=400), today),
+        (today - dt.timedelta(days=45), today - dt.timedelta(days=3)),
+    ):
+        for group_by in ("grid", "street", "department"):
+            for user in (
+                None,
+                world.leader,
+                world.dispatcher_a,
+                world.grid_worker_a1,
+                world.handler_a,
+                world.outsider,
+            ):
+                table = metrics.three_rates(
+                    start=start, end=end, group_by=group_by, user=user, milestones=metrics.RATE_MILESTONES
+                )  # type: ignore[arg-type]
+                table.sort(key=_python_order)  # stable: ties stay in id order
+                for limit in (1, 2, 50, None):
+                    rows, count = scored.lowest_scores(
+                        start=start,
+                        end=end,
+                        group_by=group_by,  # type: ignore[arg-type]
+                        user=user,
+                        limit=limit,
+                    )
+                    assert count == len(table)
+                    assert [(r.id, r.name, r.counts, r.score, r.rates, r.grade) for r in rows] == [
+                        (r.id, r.name, r.counts, r.score, r.rates, r.grade) for r in table[:limit]
+                    ]
+
+
+@pytest.mark.django_db
+def test_the_databases_scores_equal_pythons_for_every_group(world: World) -> None:
+    play(world, random.Random(5), cases=40, steps=500, between=lambda: None)
+    rollup.catch_up()
+    today = timezone.localdate()
+    start, end = today - dt.timedelta(days=60), today
+    milestones = (*metrics.RATE_MILESTONES, "registered")
     for group_by in ("grid", "street"):
-        for user in (None, world.leader, world.dispatcher_a):
-            table = metrics.three_rates(start=start, end=end, group_by=group_by, user=user)  # type: ignore[arg-type]
-            table.sort(key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name))
-            for limit in (1, 2, 50):
-                rows, count = metrics.lowest_scores(
-                    start=start,
-                    end=end,
-                    group_by=group_by,  # type: ignore[arg-type]
-                    user=user,
-                    limit=limit,
-                )
-                assert count == len(table)
-                assert [(r.id, r.name, r.score, r.rates, r.grade) for r in rows] == [
-                    (r.id, r.name, r.score, r.rates, r.grade) for r in table[:limit]
-                ]
+        rows = metrics.three_rates(
+            start=start, end=end, group_by=group_by, user=world.leader, milestones=milestones
+        )  # type: ignore[arg-type]
+        expected = {
+            "registered": {r.id: r.counts["registered"] for r in rows if r.id is not None},
+            "score": {r.id: r.score for r in rows if r.id is not None},
+            **{
+                rate: {r.id: r.rates[rate] for r in rows if r.id is not None}
+                for rate in ("response", "solve", "satisfaction")
+            },
+        }
+        assert any(v is not None for v in expected["score"].values())
+        for value, by_group in expected.items():
+            got = scored.values_by(
+                value, start=start, end=end, group_by=group_by, user=world.leader, milestones=milestones
+            )  # type: ignore[arg-type]
+            assert got == by_group
+
+
+@pytest.mark.django_db
+def test_scores_of_an_empty_scope_or_an_unknown_value() -> None:
+    today = timezone.localdate()
+    assert scored.lowest_scores(start=today, end=today, group_by="grid") == ([], 0)
+    with pytest.raises(ValueError, match="unknown value"):
+        scored.values_by("registered; DROP TABLE x", start=today, end=today, group_by="grid")

@@ -6,7 +6,6 @@ Definitions, sources and defaults: docs/metrics.md. Weights and grade thresholds
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -134,6 +133,32 @@ def _sums(qs: QuerySet[Any], group: Sequence[str], milestones: Sequence[str] = M
     return out
 
 
+def period_parts(
+    start: dt.date, end: dt.date, group: Sequence[str], user: Any, filters: dict[str, Any]
+) -> list[QuerySet[Any]]:
+    """The rollup rows that make up ``start`` … ``end``, one queryset per level read (see
+    :func:`period_sums`)."""
+    dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
+    day_level = choose_level("day", dims) or DAILY
+    month_level = None if "day" in group else choose_level("month", dims)
+    # A year level only where it has the month level's rows: one row per year instead of twelve.
+    year_level = choose_level("year", dims)
+    if month_level is None or year_level is None or year_level.dims != month_level.dims:
+        year_level = None
+    split = split_period(start, end, today=timezone.localdate(), years=year_level is not None)
+    ranges = ((start, end),) if month_level is None else split.day_ranges
+    parts = [
+        rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters)
+        for a, b in ranges
+        if a <= b
+    ]
+    if month_level is not None and split.months:
+        parts.append(rollups_visible_to(user, month_level).filter(month__in=split.months, **filters))
+    if year_level is not None and split.years:
+        parts.append(rollups_visible_to(user, year_level).filter(year__in=split.years, **filters))
+    return parts
+
+
 def period_sums(
     start: dt.date,
     end: dt.date,
@@ -148,28 +173,7 @@ def period_sums(
     ``filters`` (dimension=value). Whole years come from a year level with the month level's
     dimensions (the grid table), whole months from the smallest month level that keeps the needed
     dimensions, the edge days from the smallest day level; never the case table."""
-    dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
-    day_level = choose_level("day", dims) or DAILY
-    month_level = None if "day" in group else choose_level("month", dims)
-    # A year level only where it has the month level's rows: one row per year instead of twelve.
-    year_level = choose_level("year", dims)
-    if month_level is None or year_level is None or year_level.dims != month_level.dims:
-        year_level = None
-    split = split_period(start, end, today=timezone.localdate(), years=year_level is not None)
-    ranges = ((start, end),) if month_level is None else split.day_ranges
-    parts = [
-        _sums(
-            rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters), group, milestones
-        )
-        for a, b in ranges
-        if a <= b
-    ]
-    if month_level is not None and split.months:
-        month_rows = rollups_visible_to(user, month_level).filter(month__in=split.months, **filters)
-        parts.append(_sums(month_rows, group, milestones))
-    if year_level is not None and split.years:
-        year_rows = rollups_visible_to(user, year_level).filter(year__in=split.years, **filters)
-        parts.append(_sums(year_rows, group, milestones))
+    parts = [_sums(qs, group, milestones) for qs in period_parts(start, end, group, user, filters)]
     if len(parts) == 1:
         return parts[0]
     total: Sums = {}
@@ -308,31 +312,6 @@ def three_rates(
     for row in rows:
         apply_three_rates(row, weights)
     return rows
-
-
-def lowest_scores(
-    *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int | None = 50
-) -> tuple[list[Row], int]:
-    """The ``limit`` groups (all with None) with the lowest combined score (unscored ones last, then
-    by name) as :func:`three_rates` rows holding :data:`RATE_MILESTONES`, and how many groups there
-    are: the dashboard's grid table, without a row object for each of a district's 15 000 grids
-    when only the first ones are shown."""
-    weights = Weights.of(MetricSettings.current())
-    sums = _period_sums(start, end, group_by, user, RATE_MILESTONES)
-    names = _names(group_by, [g for g in sums if g is not None])
-
-    def name(g: int | None) -> str:
-        return names.get(g, "") if g is not None else UNPLACED
-
-    def key(item: tuple[int | None, dict[str, int]]) -> tuple[bool, float, bool, str]:
-        score = rates_and_score(item[1], weights)[3]
-        return (score is None, score or 0.0, item[0] is None, name(item[0]))
-
-    chosen = sorted(sums.items(), key=key) if limit is None else heapq.nsmallest(limit, sums.items(), key=key)
-    rows = [Row(id=g, name=name(g), counts=c) for g, c in chosen]
-    for row in rows:
-        apply_three_rates(row, weights)
-    return rows, len(sums)
 
 
 def apply_evaluation(row: Row) -> None:

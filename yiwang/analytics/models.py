@@ -308,6 +308,21 @@ class YearGridRollup(CoarseRollup):
         ]
 
 
+class YearCategoryRollup(CoarseRollup):
+    """The category table of a whole year (or this year so far) in one row per street and category
+    instead of eleven or twelve month rows (at 10 M cases a year of month rows took 0.14–0.16 s)."""
+
+    year = models.DateField(_("年份"), help_text=_("该年1月1日"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    category = _dim("cases.Category", _("分类"))
+
+    class Meta(CoarseRollup.Meta):
+        verbose_name = _("年统计（分类）")
+        verbose_name_plural = _("年统计（分类）")
+        indexes = [models.Index(fields=["year", "street"], name="rollup_yearcategory_street")]
+
+
 Period = Literal["day", "month", "year"]
 # Finer periods first: a level can be summed from a level of the same or a finer period.
 PERIODS: tuple[Period, ...] = ("day", "month", "year")
@@ -369,7 +384,9 @@ LEVELS: tuple[Level, ...] = (
     Level(MonthlyRollup, "month", ("district_id", "street_id", "channel", "department_id")),
     Level(MonthCategoryRollup, "month", ("district_id", "street_id", "category_id")),
     Level(MonthGridRollup, "month", ("district_id", "street_id", "community_id", "grid_id")),
-    # Only the grid table has a year level: every other grouping is small enough in months.
+    # Year levels only for the two big groupings (grids, categories): the others are small enough in
+    # months. A year level is read only where it keeps the month level's dimensions.
+    Level(YearCategoryRollup, "year", ("district_id", "street_id", "category_id")),
     Level(YearGridRollup, "year", ("district_id", "street_id", "community_id", "grid_id")),
 )
 

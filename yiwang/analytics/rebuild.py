@@ -14,8 +14,10 @@ without a unique key:
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
   range appends to a stage table, summed into the daily rows at the end.
 
-Then one transaction fills each coarser level from the smallest level already filled, with their
-indexes set aside, and builds every index and key again from the models' declarations.
+Then each coarser level is filled from the smallest level already filled, with their indexes set
+aside, and every index and key is built again from the models' declarations: on PostgreSQL in two
+sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes beside the coarser
+levels), on SQLite in one transaction.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -37,7 +39,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from yiwang.analytics import rebuild_worker
-from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, ProcessedEvent
+from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, Level, ProcessedEvent
 from yiwang.analytics.rollup import (
     TRACK_FIELDS,
     RangeCounts,
@@ -149,6 +151,50 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
 
 
+def _coarser() -> list[Level]:
+    return [level for level in fill_order() if level is not DAILY]
+
+
+def _derive_coarser() -> None:
+    # Each coarser level summed in one statement from the smallest level already filled that keeps
+    # its dimensions.
+    filled = [DAILY]
+    for level in _coarser():
+        derive(level, smallest_source(level, filled))
+        filled.append(level)
+
+
+# The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
+# statement at a time, so the two cores both work): the daily table's shared keys summed and its
+# indexes built, and the coarser levels summed from the daily rows. The second does not wait for the
+# first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
+# daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
+# an exclusive lock) waits for the coarser levels' transaction to end.
+FINISH_PARTS = ("daily", "coarser")
+
+
+def finish(part: str) -> None:
+    """One half of the end of a PostgreSQL rebuild (see :data:`FINISH_PARTS`), in its own
+    transaction. A rebuild that dies here leaves its mark set; ``--force`` starts again."""
+    with transaction.atomic():
+        bulk_session()
+        if part == "daily":
+            merge_duplicate_keys(DAILY)
+            add_declared(DAILY.model)
+        else:
+            with indexes_set_aside(*(level.model for level in _coarser())):
+                _derive_coarser()
+
+
+def _pool(processes: int) -> Any:
+    from django.conf import settings
+
+    # The module this process was configured from (pytest-xdist workers leave SETTINGS_MODULE unset).
+    module = os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE or "yiwang.config.settings"
+    init = (module, connection.settings_dict["NAME"])
+    return multiprocessing.get_context("spawn").Pool(processes, rebuild_worker.init, init)
+
+
 def rebuild(
     *,
     workers: int = 1,
@@ -171,35 +217,29 @@ def rebuild(
         if progress is not None:
             progress(Progress(n, len(jobs), total))
 
-    if workers > 1 and connection.vendor == "postgresql" and len(jobs) > 1:
-        context: Any = multiprocessing.get_context("spawn")
-        from django.conf import settings
-
-        # The module this process was configured from (pytest-xdist workers leave SETTINGS_MODULE unset).
-        module = (
-            os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE or "yiwang.config.settings"
-        )
-        init = (module, connection.settings_dict["NAME"])
-        with context.Pool(min(workers, len(jobs)), rebuild_worker.init, init) as pool:
-            for n, result in enumerate(pool.imap_unordered(rebuild_worker.count, jobs), start=1):
-                done(result, n)
-    else:
-        for n, job in enumerate(jobs, start=1):
-            done(count_range(*job), n)
-    coarser = [level for level in fill_order() if level is not DAILY]
-    with transaction.atomic(), indexes_set_aside(*(level.model for level in coarser)):
-        bulk_session()
+    pool = (
+        _pool(min(workers, len(jobs)))
+        if workers > 1 and connection.vendor == "postgresql" and len(jobs) > 1
+        else None
+    )
+    try:
+        counted = pool.imap_unordered(rebuild_worker.count, jobs) if pool else (count_range(*j) for j in jobs)
+        for n, result in enumerate(counted, start=1):
+            done(result, n)
         if _direct():
-            merge_duplicate_keys(DAILY)
-            add_declared(DAILY.model)
+            list(
+                pool.imap_unordered(rebuild_worker.finish, FINISH_PARTS)
+                if pool
+                else map(finish, FINISH_PARTS)
+            )
         else:
-            fill_from_stage(STAGE)
-            drop_stage(STAGE)
-        # Each coarser level summed in one statement from the smallest level already filled that
-        # keeps its dimensions.
-        filled = [DAILY]
-        for level in coarser:
-            derive(level, smallest_source(level, filled))
-            filled.append(level)
+            with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
+                bulk_session()
+                fill_from_stage(STAGE)
+                drop_stage(STAGE)
+                _derive_coarser()
+    finally:
+        if pool is not None:
+            pool.terminate()
     _finish(high, recent)
     return total + catch_up()

@@ -17,7 +17,7 @@ def init(settings_module: str, database_name: str) -> None:
     _WORKER.update(settings_module=settings_module, database_name=database_name)
 
 
-def count(args: tuple[int, int, int, int]) -> Any:
+def _ready() -> None:
     if "ready" not in _WORKER:
         import django
         from django.conf import settings
@@ -27,6 +27,17 @@ def count(args: tuple[int, int, int, int]) -> Any:
         # The parent's database (under pytest, the test database, not the configured one).
         settings.DATABASES["default"]["NAME"] = _WORKER["database_name"]
         _WORKER["ready"] = "yes"
+
+
+def count(args: tuple[int, int, int, int]) -> Any:
+    _ready()
     from yiwang.analytics.rebuild import count_range
 
     return count_range(*args)
+
+
+def finish(part: str) -> None:
+    _ready()
+    from yiwang.analytics.rebuild import finish
+
+    finish(part)

@@ -275,13 +275,15 @@ def grouped(level: Level, source: str, source_period: str = "day") -> str:
 
 
 def _fill(level: Level, source: str, source_period: str) -> None:
-    # A plain INSERT … SELECT … GROUP BY into the empty table: no row exists to add to. No ORDER BY:
-    # the indexes are set aside meanwhile (indexes_set_aside), and sorting millions of text keys
-    # cost more than inserting them in any order.
+    # A plain INSERT … SELECT … GROUP BY into the empty table: no row exists to add to. Ordered by
+    # the period (a date), not the key: the rows of one day or month end up on neighbouring pages,
+    # as the incremental path's rows of each new day do. A period query then reads a few thousand
+    # pages instead of one page per row (a 22-day range of the day × category level at 10 M cases:
+    # 1 800 pages and 63 ms, against 45 500 pages and 264 ms with the rows in hash order).
     with connection.cursor() as cursor:
         cursor.execute(
             _sql(
-                "INSERT INTO {t} ({c}) {select}",
+                "INSERT INTO {t} ({c}) {select} ORDER BY p",
                 t=connection.ops.quote_name(level.model._meta.db_table),
                 c=_quoted(_columns(level)),
                 select=grouped(level, source, source_period),

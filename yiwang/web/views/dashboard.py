@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import Row, lowest_scores, three_rates
+from yiwang.analytics.metrics import Row, three_rates
 from yiwang.analytics.models import MetricSettings
+from yiwang.analytics.scored import lowest_scores
 from yiwang.cases.choices import Satisfaction
 from yiwang.cases.models import Case
 from yiwang.web.access import page_view

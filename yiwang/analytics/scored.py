@@ -1,0 +1,184 @@
+"""三率 and the combined score of every group computed by the database, for the tables that only
+show a few groups or one number per group: the dashboard's lowest grids and the map's colours.
+
+:func:`.metrics.three_rates` builds one Python row per group, which is what a report of every grid
+needs; at 50 000 grids that costs about a second. Here the period's rollup rows (the same levels as
+:func:`.metrics.period_sums`) are summed, rated, scored and ordered in one statement, with the
+formulas of :func:`.metrics.rates_and_score` written in SQL in the same order of operations, so
+both give the same floating-point numbers and the same order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+
+from yiwang.analytics.metrics import (
+    RATE_MILESTONES,
+    UNPLACED,
+    GroupBy,
+    Row,
+    Weights,
+    apply_three_rates,
+    period_parts,
+)
+from yiwang.analytics.models import MetricSettings
+from yiwang.grids.models import Division, Grid
+from yiwang.people.models import Department
+
+RATES = ("response", "solve", "satisfaction", "score")
+
+
+def _part_sql(qs: QuerySet[Any], column: str, milestones: Sequence[str]) -> tuple[str, list[Any]] | None:
+    # The rows themselves, not their sums: the statement sums every part at once (one aggregation,
+    # whose size the planner can estimate from the column's statistics).
+    rows = qs.order_by().values_list(column, *milestones)
+    try:
+        sql, params = rows.query.get_compiler(using=qs.db).as_sql()
+    except EmptyResultSet:  # an empty scope: Django refuses to compile a query that matches nothing
+        return None
+    return sql, list(params)
+
+
+def _sql(template: str, **parts: str) -> str:
+    # Only quoted table and column names, compiled querysets and fixed SQL go into the statement;
+    # every value is a parameter.
+    return template.format(**parts)
+
+
+def _real(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def _scored_sql(
+    start: dt.date, end: dt.date, group_by: GroupBy, user: Any, milestones: Sequence[str], w: Weights
+) -> tuple[str, list[Any]] | None:
+    """A SELECT of ``g`` (the group's id), the sums of ``milestones`` and :data:`RATES` per group;
+    None when the user's scope holds nothing."""
+    column = f"{group_by}_id"
+    compiled = [
+        part
+        for qs in period_parts(start, end, (column,), user, {})
+        if (part := _part_sql(qs, column, milestones)) is not None
+    ]
+    if not compiled:
+        return None
+    # The statement's placeholders in order: the weights in the rates and the score, then the parts'.
+    params: list[Any] = [w.basic, w.response, w.solve, w.basic, w.satisfaction]
+    selects = []
+    for n, (part_sql, part_params) in enumerate(compiled):
+        selects.append(_sql("SELECT * FROM ({part}) part{n}", part=part_sql, n=str(n)))
+        params.extend(part_params)
+    q = connection.ops.quote_name
+    groups = _sql(
+        "SELECT {g} AS g, {sums} FROM ({parts}) parts GROUP BY {g}",
+        g=q(column),
+        sums=", ".join(f"SUM({q(m)}) AS {q(m)}" for m in milestones),
+        parts=" UNION ALL ".join(selects),
+    )
+    response = f"{_real('signed_in_time')} / NULLIF(dispatched, 0)"
+    solve = f"{_real('solved')} / NULLIF(called_back, 0)"
+    satisfaction = f"(satisfied + {_real('%s')} * basically_satisfied) / NULLIF(called_back, 0)"
+    # As rates_and_score: a missing rate counts as full, no rate at all is no score.
+    score = (
+        "CASE WHEN dispatched = 0 AND called_back = 0 THEN NULL ELSE 100 * ("
+        f"COALESCE({response}, 1.0) * {_real('%s')} + COALESCE({solve}, 1.0) * {_real('%s')}"
+        f" + COALESCE({satisfaction}, 1.0) * {_real('%s')}) END"
+    )
+    statement = _sql(
+        "SELECT g, {m}, {response} AS response, {solve} AS solve, {satisfaction} AS satisfaction, "
+        "{score} AS score FROM ({groups}) sums",
+        m=_quoted(milestones),
+        response=response,
+        solve=solve,
+        satisfaction=satisfaction,
+        score=score,
+        groups=groups,
+    )
+    return statement, params
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(connection.ops.quote_name(n) for n in names)
+
+
+def _name_table(group_by: GroupBy) -> str:
+    model = {"grid": Grid, "department": Department}.get(group_by, Division)
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def lowest_scores(
+    *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int | None = 50
+) -> tuple[list[Row], int]:
+    """The ``limit`` groups (all with None) with the lowest combined score, unscored ones last,
+    then by name (code-point order) and id, as :func:`.metrics.three_rates` rows holding
+    :data:`.metrics.RATE_MILESTONES`, and how many groups there are: the dashboard's grid table,
+    ranked by the database."""
+    weights = Weights.of(MetricSettings.current())
+    scored = _scored_sql(start, end, group_by, user, RATE_MILESTONES, weights)
+    if scored is None:
+        return [], 0
+    sql, params = scored
+    # Names compare as code points, as Python's sort would ("C" is PostgreSQL's byte order; SQLite
+    # compares bytes by default).
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    statement = _sql(
+        "SELECT s.g, COALESCE(n.name, ''), {m}, COUNT(*) OVER () FROM ({scored}) s "
+        "LEFT JOIN {names} n ON n.id = s.g "
+        "ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score, "
+        "CASE WHEN s.g IS NULL THEN 1 ELSE 0 END, COALESCE(n.name, ''){collate}, s.g",
+        m=", ".join("s." + connection.ops.quote_name(m) for m in RATE_MILESTONES),
+        scored=sql,
+        names=_name_table(group_by),
+        collate=collate,
+    )
+    if limit is not None:
+        statement += " LIMIT %s"
+        params = [*params, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for g, name, *rest in fetched:
+        row = Row(
+            id=g,
+            name=name if g is not None else UNPLACED,
+            counts=dict(zip(RATE_MILESTONES, rest[:-1], strict=True)),
+        )
+        apply_three_rates(row, weights)
+        rows.append(row)
+    # Every row carries the count of all groups; none came back: there is no group.
+    return rows, (fetched[0][-1] if fetched else 0)
+
+
+def values_by(
+    value: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    group_by: GroupBy,
+    user: Any = None,
+    milestones: Sequence[str] = RATE_MILESTONES,
+) -> dict[int, float | int | None]:
+    """One number per placed group, keyed by its id: a sum of one of ``milestones`` or one of
+    :data:`RATES` (rates 0–1, score 0–100; None when there is nothing to rate)."""
+    if value not in RATES and value not in milestones:
+        raise ValueError(f"unknown value {value!r}")
+    scored = _scored_sql(start, end, group_by, user, milestones, Weights.of(MetricSettings.current()))
+    if scored is None:
+        return {}
+    sql, params = scored
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(
+                "SELECT s.g, s.{v} FROM ({scored}) s WHERE s.g IS NOT NULL",
+                v=connection.ops.quote_name(value),
+                scored=sql,
+            ),
+            params,
+        )
+        return dict(cursor.fetchall())
