@@ -173,7 +173,7 @@ def _derive_coarser() -> None:
 FINISH_PARTS = ("daily", "coarser")
 
 
-def finish(part: str) -> None:
+def finish_part(part: str) -> None:
     """One half of the end of a PostgreSQL rebuild (see :data:`FINISH_PARTS`), in its own
     transaction. A rebuild that dies here leaves its mark set; ``--force`` starts again."""
     with transaction.atomic():
@@ -228,9 +228,9 @@ def rebuild(
             done(result, n)
         if _direct():
             list(
-                pool.imap_unordered(rebuild_worker.finish, FINISH_PARTS)
+                pool.imap_unordered(rebuild_worker.finish_part, FINISH_PARTS)
                 if pool
-                else map(finish, FINISH_PARTS)
+                else map(finish_part, FINISH_PARTS)
             )
         else:
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):

@@ -36,8 +36,8 @@ def count(args: tuple[int, int, int, int]) -> Any:
     return count_range(*args)
 
 
-def finish(part: str) -> None:
+def finish_part(part: str) -> None:
     _ready()
-    from yiwang.analytics.rebuild import finish
+    from yiwang.analytics.rebuild import finish_part
 
-    finish(part)
+    finish_part(part)

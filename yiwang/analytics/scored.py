@@ -58,7 +58,9 @@ def _scored_sql(
     start: dt.date, end: dt.date, group_by: GroupBy, user: Any, milestones: Sequence[str], w: Weights
 ) -> tuple[str, list[Any]] | None:
     """A SELECT of ``g`` (the group's id), the sums of ``milestones`` and :data:`RATES` per group;
-    None when the user's scope holds nothing."""
+    None when the user's scope holds nothing. The rates need :data:`.metrics.RATE_MILESTONES`: they
+    are always summed."""
+    milestones = tuple(dict.fromkeys((*RATE_MILESTONES, *milestones)))
     column = f"{group_by}_id"
     compiled = [
         part
