@@ -201,8 +201,11 @@ def load_cases(profile: Profile, cases: int, plan: scale_data.Plan) -> tuple[flo
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
-            cursor.execute("ANALYZE cases_case")
-            cursor.execute("ANALYZE cases_caseevent")
+            # VACUUM as well: a bulk load leaves the visibility map unset, so the map's open counts
+            # read the table instead of answering from their index alone (1.0 s against 0.24 s at
+            # 10 M cases) until autovacuum gets to it. A production bulk import does the same.
+            cursor.execute("VACUUM (ANALYZE) cases_case")
+            cursor.execute("VACUUM (ANALYZE) cases_caseevent")
     else:
         path = str(connection.settings_dict["NAME"])
         connection.close()

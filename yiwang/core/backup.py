@@ -420,6 +420,21 @@ class RestoreSummary:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _refresh_statistics(using: str, tables: list[type[models.Model]], progress: Progress) -> None:
+    """Planner statistics for the restored tables, and on PostgreSQL their visibility maps too
+    (VACUUM): freshly loaded rows have neither, so until autovacuum got round to them the first
+    queries planned blind and index-only scans read the table (the map's open counts at 10 M cases:
+    1.0 s instead of 0.24 s). VACUUM cannot run inside a transaction: a caller's transaction gets
+    the statistics only."""
+    conn = connections[using]
+    vacuum = conn.vendor == "postgresql" and not conn.in_atomic_block
+    command = "VACUUM (ANALYZE) {t}" if vacuum else "ANALYZE {t}"
+    with conn.cursor() as cursor:
+        for model in tables:
+            cursor.execute(command.format(t=conn.ops.quote_name(model._meta.db_table)))
+    progress(f"{'vacuum + analyze' if vacuum else 'analyze'}: {len(tables)} tables")
+
+
 def restore(
     path: Path | str, *, using: str = "default", force: bool = False, progress: Progress = _quiet
 ) -> RestoreSummary:
@@ -465,6 +480,7 @@ def restore(
                 for sql in conn.ops.sequence_reset_sql(no_style(), loaded):
                     cursor.execute(sql)
         summary.tables = len(loaded)
+    _refresh_statistics(using, loaded, progress)
     if summary.media_files:
         progress(f"media: {summary.media_files} files")
     executor = MigrationExecutor(connections[using])
