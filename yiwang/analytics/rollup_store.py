@@ -30,7 +30,8 @@ def _quoted(names: Iterable[str]) -> str:
 
 
 def _sql(template: str, **names: str) -> str:
-    # Only model table and column names (quoted) ever go into the statement: no input.
+    # Only quoted table and column names and compiled SQL (values stay parameters) go into the
+    # statement: no input.
     return template.format(**names)
 
 

@@ -27,6 +27,7 @@ from yiwang.analytics.metrics import (
     period_parts,
 )
 from yiwang.analytics.models import MetricSettings
+from yiwang.analytics.rollup_store import _quoted, _sql
 from yiwang.grids.models import Division, Grid
 from yiwang.people.models import Department
 
@@ -42,12 +43,6 @@ def _part_sql(qs: QuerySet[Any], column: str, milestones: Sequence[str]) -> tupl
     except EmptyResultSet:  # an empty scope: Django refuses to compile a query that matches nothing
         return None
     return sql, list(params)
-
-
-def _sql(template: str, **parts: str) -> str:
-    # Only quoted table and column names, compiled querysets and fixed SQL go into the statement;
-    # every value is a parameter.
-    return template.format(**parts)
 
 
 def _real(expression: str) -> str:
@@ -102,10 +97,6 @@ def _scored_sql(
         groups=groups,
     )
     return statement, params
-
-
-def _quoted(names: Sequence[str]) -> str:
-    return ", ".join(connection.ops.quote_name(n) for n in names)
 
 
 def _name_table(group_by: GroupBy) -> str:
