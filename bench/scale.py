@@ -203,7 +203,7 @@ def load_cases(profile: Profile, cases: int, plan: scale_data.Plan) -> tuple[flo
                 )
             # VACUUM as well: a bulk load leaves the visibility map unset, so the map's open counts
             # read the table instead of answering from their index alone (1.0 s against 0.24 s at
-            # 10 M cases) until autovacuum gets to it. A production bulk import does the same.
+            # 10 M cases) until autovacuum gets to it. `yiwang restore` ends the same way.
             cursor.execute("VACUUM (ANALYZE) cases_case")
             cursor.execute("VACUUM (ANALYZE) cases_caseevent")
     else:

@@ -164,26 +164,31 @@ def _derive_coarser() -> None:
         filled.append(level)
 
 
+def _merge_daily() -> None:
+    merge_duplicate_keys(DAILY)
+    add_declared(DAILY.model)
+
+
+def _fill_coarser() -> None:
+    with indexes_set_aside(*(level.model for level in _coarser())):
+        _derive_coarser()
+
+
 # The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
 # statement at a time, so the two cores both work): the daily table's shared keys summed and its
 # indexes built, and the coarser levels summed from the daily rows. The second does not wait for the
 # first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
 # daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
 # an exclusive lock) waits for the coarser levels' transaction to end.
-FINISH_PARTS = ("daily", "coarser")
+FINISH_PARTS: dict[str, Callable[[], None]] = {"daily": _merge_daily, "coarser": _fill_coarser}
 
 
 def finish_part(part: str) -> None:
-    """One half of the end of a PostgreSQL rebuild (see :data:`FINISH_PARTS`), in its own
+    """One half of the end of a PostgreSQL rebuild (a key of :data:`FINISH_PARTS`), in its own
     transaction. A rebuild that dies here leaves its mark set; ``--force`` starts again."""
     with transaction.atomic():
         bulk_session()
-        if part == "daily":
-            merge_duplicate_keys(DAILY)
-            add_declared(DAILY.model)
-        else:
-            with indexes_set_aside(*(level.model for level in _coarser())):
-                _derive_coarser()
+        FINISH_PARTS[part]()
 
 
 def _pool(processes: int) -> Any:

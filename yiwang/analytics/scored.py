@@ -45,6 +45,10 @@ def _part_sql(qs: QuerySet[Any], column: str, milestones: Sequence[str]) -> tupl
     return sql, list(params)
 
 
+def _with_rates(milestones: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*RATE_MILESTONES, *milestones)))
+
+
 def _real(expression: str) -> str:
     return f"CAST({expression} AS DOUBLE PRECISION)"
 
@@ -55,7 +59,7 @@ def _scored_sql(
     """A SELECT of ``g`` (the group's id), the sums of ``milestones`` and :data:`RATES` per group;
     None when the user's scope holds nothing. The rates need :data:`.metrics.RATE_MILESTONES`: they
     are always summed."""
-    milestones = tuple(dict.fromkeys((*RATE_MILESTONES, *milestones)))
+    milestones = _with_rates(milestones)
     column = f"{group_by}_id"
     compiled = [
         part
@@ -159,7 +163,7 @@ def values_by(
 ) -> dict[int, float | int | None]:
     """One number per placed group, keyed by its id: a sum of one of ``milestones`` or one of
     :data:`RATES` (rates 0–1, score 0–100; None when there is nothing to rate)."""
-    if value not in RATES and value not in milestones:
+    if value not in RATES and value not in _with_rates(milestones):
         raise ValueError(f"unknown value {value!r}")
     scored = _scored_sql(start, end, group_by, user, milestones, Weights.of(MetricSettings.current()))
     if scored is None:
