@@ -4,6 +4,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+from pytest_django.live_server_helper import LiveServer
 
 from tests.reference_data import reseed_reference_data
 from tests.world import World, build_world
@@ -32,6 +35,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+class _SerialLiveServerThread(LiveServerThread):
+    """The live server, answering one request at a time. With the in-memory SQLite database every
+    request thread shares the test's one connection (pytest-django passes it to the server), and a
+    page that fetches several URLs at once (the map) made two threads use it together: "sqlite3.
+    InterfaceError: bad parameter or other API misuse". Django's dev server closes each connection
+    when it is not threaded, so the browser never waits on a kept-alive socket."""
+
+    def _create_server(self, connections_override: object = None) -> WSGIServer:
+        return WSGIServer((self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's ``live_server``, with the serial thread above in place of Django's threaded one."""
+    addr = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    threaded = server.thread
+    server.thread = _SerialLiveServerThread(
+        threaded.host, threaded.static_handler, threaded.connections_override, threaded.port
+    )
+    server.thread.daemon = True
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
