@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import random
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import connection
 from django.utils import timezone
 
 from tests.analytics.helpers import play
@@ -21,6 +23,7 @@ from yiwang.analytics.models import (
     MonthDistrictRollup,
     MonthGridRollup,
     MonthlyRollup,
+    WeekGridRollup,
     YearCategoryRollup,
     YearGridRollup,
 )
@@ -68,6 +71,36 @@ def test_whole_years_are_read_as_years_when_asked() -> None:
     )
 
 
+def test_whole_weeks_are_taken_out_of_the_edge_days_when_asked() -> None:
+    # 2026-05-10 is a Sunday, 2026-11-17 a Tuesday.
+    assert split_period(D(2026, 5, 10), D(2026, 11, 17), weeks=True) == Split(
+        (D(2026, 6, 1), D(2026, 7, 1), D(2026, 8, 1), D(2026, 9, 1), D(2026, 10, 1)),
+        (
+            (D(2026, 5, 10), D(2026, 5, 10)),
+            (D(2026, 11, 1), D(2026, 11, 1)),
+            (D(2026, 11, 16), D(2026, 11, 17)),
+        ),
+        weeks=(D(2026, 5, 11), D(2026, 5, 18), D(2026, 5, 25), D(2026, 11, 2), D(2026, 11, 9)),
+    )
+    # A range shorter than a week, or with no Monday-to-Sunday inside, stays days.
+    assert split_period(D(2026, 2, 3), D(2026, 2, 8), weeks=True) == Split(
+        (), ((D(2026, 2, 3), D(2026, 2, 8)),)
+    )
+    # Exactly one week.
+    assert split_period(D(2026, 2, 2), D(2026, 2, 8), weeks=True) == Split((), (), weeks=(D(2026, 2, 2),))
+    # This week so far is a whole week (its days after today have nothing yet), as a month is.
+    today = D(2026, 11, 26)  # a Thursday
+    assert split_period(D(2026, 11, 3), today, today=today, weeks=True).weeks == (
+        D(2026, 11, 9),
+        D(2026, 11, 16),
+        D(2026, 11, 23),
+    )
+    # Whole months and years are never split into weeks.
+    assert split_period(D(2026, 1, 1), today, today=today, years=True, weeks=True) == Split(
+        (), (), (D(2026, 1, 1),)
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [4, 5])
 def test_month_rows_give_the_same_totals_as_the_daily_rows(world: World, seed: int) -> None:
@@ -108,6 +141,18 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("year", {"grid_id"}).model is YearGridRollup  # type: ignore[union-attr]
     assert metrics.choose_level("year", {"category_id"}).model is YearCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("year", {"channel"}) is None
+    assert metrics.choose_level("week", {"grid_id"}).model is WeekGridRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("week", {"category_id"}) is None
+
+
+def test_a_month_is_never_summed_from_weeks_that_straddle_months() -> None:
+    month_grid = metrics.choose_level("month", {"grid_id"})
+    week_grid = metrics.choose_level("week", {"grid_id"})
+    assert month_grid is not None
+    assert week_grid is not None
+    assert rollup.smallest_source(month_grid, [DAILY, week_grid]) is DAILY
+    assert rollup.smallest_source(week_grid, [DAILY, month_grid]) is DAILY
+    assert rollup.fill_order().index(week_grid) < rollup.fill_order().index(month_grid)
 
 
 @pytest.mark.django_db
@@ -212,3 +257,23 @@ def test_scores_of_an_empty_scope_or_an_unknown_value() -> None:
     assert scored.lowest_scores(start=today, end=today, group_by="grid") == ([], 0)
     with pytest.raises(ValueError, match="unknown value"):
         scored.values_by("registered; DROP TABLE x", start=today, end=today, group_by="grid")
+
+
+@pytest.mark.django_db
+def test_the_migration_that_adds_the_week_grid_level_sums_an_installations_daily_rows(world: World) -> None:
+    play(world, random.Random(9), cases=12, steps=150, between=lambda: None)
+    rollup.catch_up()
+    expected = set(
+        WeekGridRollup.objects.values_list("key", "week", "grid_id", "registered", "solved", "overdue")
+    )
+    assert len({week for _key, week, *_rest in expected}) > 3
+    WeekGridRollup.objects.all().delete()  # as the migration finds an older installation
+    migration = importlib.import_module("yiwang.analytics.migrations.0008_week_grid_level")
+    # The function reads only the editor's connection (a real editor cannot open inside the test's
+    # transaction on SQLite).
+    migration.fill_from_days(django_apps, SimpleNamespace(connection=connection))
+    assert (
+        set(WeekGridRollup.objects.values_list("key", "week", "grid_id", "registered", "solved", "overdue"))
+        == expected
+    )
+    assert rollup.verify() == []

@@ -101,3 +101,13 @@ def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: 
     call_command("rollup", "rebuild", "--force")
     assert _declared_keys_and_indexes() == declared
     assert rollup.verify() == []
+    if connection.vendor == "postgresql":
+        # The key is a constraint again, not only a unique index (a later migration drops it as one).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT contype FROM pg_constraint WHERE conname = %s", ["analytics_dailyrollup_key"]
+            )
+            assert cursor.fetchall() == [("u",)]
+    new_case(world, at=WEDNESDAY)
+    rollup.catch_up()  # the upsert names the key as its conflict target
+    assert sum(c["registered"] for c in stored().values()) == 2

@@ -141,22 +141,28 @@ def period_parts(
     dims = {c for c in group if c != "day"} | set(filters) | _scope_needs(user)
     day_level = choose_level("day", dims) or DAILY
     month_level = None if "day" in group else choose_level("month", dims)
-    # A year level only where it has the month level's rows: one row per year instead of twelve.
-    year_level = choose_level("year", dims)
-    if month_level is None or year_level is None or year_level.dims != month_level.dims:
-        year_level = None
-    split = split_period(start, end, today=timezone.localdate(), years=year_level is not None)
+    # Year and week levels only where they have the month level's rows: one row per year instead of
+    # twelve, one per week instead of seven day rows of every combination.
+    year_level, week_level = (_like(month_level, choose_level(period, dims)) for period in ("year", "week"))
+    split = split_period(
+        start, end, today=timezone.localdate(), years=year_level is not None, weeks=week_level is not None
+    )
     ranges = ((start, end),) if month_level is None else split.day_ranges
     parts = [
         rollups_visible_to(user, day_level).filter(day__gte=a, day__lte=b, **filters)
         for a, b in ranges
         if a <= b
     ]
-    if month_level is not None and split.months:
-        parts.append(rollups_visible_to(user, month_level).filter(month__in=split.months, **filters))
-    if year_level is not None and split.years:
-        parts.append(rollups_visible_to(user, year_level).filter(year__in=split.years, **filters))
+    for level, periods in ((week_level, split.weeks), (month_level, split.months), (year_level, split.years)):
+        if level is not None and periods:
+            parts.append(
+                rollups_visible_to(user, level).filter(**{f"{level.period}__in": periods}, **filters)
+            )
     return parts
+
+
+def _like(month_level: Level | None, level: Level | None) -> Level | None:
+    return level if month_level is not None and level is not None and level.dims == month_level.dims else None
 
 
 def period_sums(

@@ -32,6 +32,7 @@ from yiwang.analytics.models import (
     LEVELS,
     MILESTONES,
     PERIOD_START,
+    SUMS_INTO,
     CaseTrack,
     Level,
     ProcessedEvent,
@@ -421,8 +422,17 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
 def write_daily(counts: RangeCounts) -> None:
     """Append a range's daily counts straight to the daily table, keys included (PostgreSQL, during
     a rebuild: the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys`
-    later sums the few keys that two ranges share)."""
-    copy_lines(DAILY.model._meta.db_table, ["key", *STAGE_COLUMNS], daily_lines(counts, keyed=True))
+    later sums the few keys that two ranges share).
+
+    In day order: the counts come case by case, so each day's rows would otherwise be spread over
+    the whole range and a day would cost one page read per row. Written this way a day's rows sit
+    in one run of pages per range (at 10 M cases, four days of the grid table read 146 000 pages
+    when unordered)."""
+    by_day: dict[str, list[str]] = {}
+    for line in daily_lines(counts, keyed=True):
+        by_day.setdefault(line[:10], []).append(line)  # each keyed line starts with its ISO day
+    ordered = (line for day in sorted(by_day) for line in by_day[day])
+    copy_lines(DAILY.model._meta.db_table, ["key", *STAGE_COLUMNS], ordered)
 
 
 def stage_counts(stage: str, counts: RangeCounts) -> None:
@@ -553,13 +563,13 @@ def fill_order() -> list[Level]:
 
 def smallest_source(level: Level, filled: list[Level]) -> Level:
     """The level to sum ``level`` from: among those ``filled``, one keeping all its dimensions, with
-    a period it can be summed from (the same or a finer one), and the fewest rows (the coarsest
-    period, then the fewest dimensions). Only the finest levels read the daily rows, the others read
-    a few per cent of them."""
+    a period that sums into ``level``'s (:data:`.models.SUMS_INTO`: the same one or a finer one
+    inside it), and the fewest rows (the coarsest period, then the fewest dimensions). Only the
+    finest levels read the daily rows, the others read a few per cent of them."""
     candidates = [
         source
         for source in filled
-        if set(level.dims) <= set(source.dims) and source.period_rank <= level.period_rank
+        if set(level.dims) <= set(source.dims) and level.period in SUMS_INTO[source.period]
     ]
     return min(candidates, key=lambda source: (-source.period_rank, len(source.dims)))
 

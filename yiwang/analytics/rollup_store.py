@@ -170,7 +170,32 @@ def add_declared(*tables: type[models.Model]) -> None:
             for index in model._meta.indexes:
                 editor.add_index(model, index)
             for constraint in model._meta.constraints:
-                editor.add_constraint(model, constraint)
+                # The rollups' keys: plain unique columns.
+                if (
+                    isinstance(constraint, models.UniqueConstraint)
+                    and constraint.fields
+                    and constraint.condition is None
+                ):
+                    _add_unique(model, constraint)
+                else:
+                    editor.add_constraint(model, constraint)
+
+
+def _add_unique(model: type[models.Model], constraint: models.UniqueConstraint) -> None:
+    """A unique key in two steps: its index, built under a SHARE lock, which lets the table's readers
+    go on (the other half of a rebuild's end sums the daily rows meanwhile), then the constraint on
+    that index, a catalogue change that only waits for them to finish. ``ALTER TABLE … ADD UNIQUE``
+    would take the exclusive lock first and build the index alone after they end (at 10 M cases the
+    daily key took the last two minutes of a rebuild that way)."""
+    q = connection.ops.quote_name
+    names = {
+        "t": q(model._meta.db_table),
+        "n": q(constraint.name),
+        "c": _quoted([model._meta.get_field(f).column for f in constraint.fields]),  # type: ignore[union-attr,misc]
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("CREATE UNIQUE INDEX {n} ON {t} ({c})", **names))
+        cursor.execute(_sql("ALTER TABLE {t} ADD CONSTRAINT {n} UNIQUE USING INDEX {n}", **names))
 
 
 @contextmanager
@@ -193,6 +218,7 @@ def merge_duplicate_keys(level: Level) -> None:
         "c": _quoted(_columns(level)),
         "g": _quoted(["key", level.period_field, *level.dims]),
         "sums": _sums(),
+        "p": q(level.period_field),
     }
     with connection.cursor() as cursor:
         cursor.execute(_sql("DROP TABLE IF EXISTS {m}", **names))
@@ -204,7 +230,8 @@ def merge_duplicate_keys(level: Level) -> None:
             )
         )
         cursor.execute(_sql('DELETE FROM {t} WHERE "key" IN (SELECT "key" FROM {m})', **names))
-        cursor.execute(_sql("INSERT INTO {t} ({c}) SELECT {c} FROM {m}", **names))
+        # In period order, like every other rebuilt row (see _fill).
+        cursor.execute(_sql("INSERT INTO {t} ({c}) SELECT {c} FROM {m} ORDER BY {p}", **names))
         cursor.execute(_sql("DROP TABLE {m}", **names))
 
 
@@ -239,7 +266,13 @@ def _sums() -> str:
     return ", ".join(f"SUM({q(m)}) AS {q(m)}" for m in MILESTONES)
 
 
-_SQLITE_PERIOD_START = {"month": "%Y-%m-01", "year": "%Y-01-01"}
+# The first day of the period holding the day ``{day}``, in SQLite's date functions.
+_SQLITE_PERIOD_START = {
+    # Back to Monday: %w counts from Sunday = 0.
+    "week": "date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')",
+    "month": "strftime('%Y-%m-01', {day})",
+    "year": "strftime('%Y-01-01', {day})",
+}
 
 
 def grouped(level: Level, source: str, source_period: str = "day") -> str:
@@ -253,7 +286,7 @@ def grouped(level: Level, source: str, source_period: str = "day") -> str:
     elif connection.vendor == "postgresql":
         period = f"CAST(date_trunc('{level.period}', {day}) AS date)"
     else:
-        period = f"strftime('{_SQLITE_PERIOD_START[level.period]}', {day})"
+        period = _SQLITE_PERIOD_START[level.period].format(day=day)
     dims = [q(d) for d in level.dims]
     if connection.vendor == "postgresql":
         # One concat() (NULL as '') instead of a chain of casts and ||: a third of the time of
