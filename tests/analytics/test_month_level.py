@@ -23,6 +23,7 @@ from yiwang.analytics.models import (
     MonthDistrictRollup,
     MonthGridRollup,
     MonthlyRollup,
+    WeekCategoryRollup,
     WeekGridRollup,
     YearCategoryRollup,
     YearGridRollup,
@@ -142,7 +143,8 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("year", {"category_id"}).model is YearCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("year", {"channel"}) is None
     assert metrics.choose_level("week", {"grid_id"}).model is WeekGridRollup  # type: ignore[union-attr]
-    assert metrics.choose_level("week", {"category_id"}) is None
+    assert metrics.choose_level("week", {"category_id"}).model is WeekCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("week", {"channel"}) is None
 
 
 def test_a_month_is_never_summed_from_weeks_that_straddle_months() -> None:
@@ -260,20 +262,23 @@ def test_scores_of_an_empty_scope_or_an_unknown_value() -> None:
 
 
 @pytest.mark.django_db
-def test_the_migration_that_adds_the_week_grid_level_sums_an_installations_daily_rows(world: World) -> None:
+def test_the_migration_that_adds_the_week_levels_sums_an_installations_day_rows(world: World) -> None:
     play(world, random.Random(9), cases=12, steps=150, between=lambda: None)
     rollup.catch_up()
-    expected = set(
-        WeekGridRollup.objects.values_list("key", "week", "grid_id", "registered", "solved", "overdue")
-    )
-    assert len({week for _key, week, *_rest in expected}) > 3
+
+    def rows() -> set[tuple[object, ...]]:
+        fields = ("key", "week", "registered", "solved", "overdue")
+        return set(WeekGridRollup.objects.values_list("grid_id", *fields)) | set(
+            WeekCategoryRollup.objects.values_list("category_id", *fields)
+        )
+
+    expected = rows()
+    assert len({row[2] for row in expected}) > 3  # several weeks
     WeekGridRollup.objects.all().delete()  # as the migration finds an older installation
-    migration = importlib.import_module("yiwang.analytics.migrations.0008_week_grid_level")
+    WeekCategoryRollup.objects.all().delete()
+    migration = importlib.import_module("yiwang.analytics.migrations.0008_week_levels")
     # The function reads only the editor's connection (a real editor cannot open inside the test's
     # transaction on SQLite).
     migration.fill_from_days(django_apps, SimpleNamespace(connection=connection))
-    assert (
-        set(WeekGridRollup.objects.values_list("key", "week", "grid_id", "registered", "solved", "overdue"))
-        == expected
-    )
+    assert rows() == expected
     assert rollup.verify() == []

@@ -177,8 +177,10 @@ def period_sums(
     """Counts of ``milestones`` per combination of ``group`` columns (dimension names such as
     ``street_id``; ``day`` for a series) over ``start`` … ``end``, for ``user``'s scope, with
     ``filters`` (dimension=value). Whole years come from a year level with the month level's
-    dimensions (the grid and category tables), whole months from the smallest month level that keeps the needed
-    dimensions, the edge days from the smallest day level; never the case table."""
+    dimensions (the grid and category tables), whole months from the smallest month level that keeps
+    the needed dimensions, whole weeks among the edge days from a week level with the month level's
+    dimensions (the same two tables), the other edge days from the smallest day level; never the
+    case table."""
     parts = [_sums(qs, group, milestones) for qs in period_parts(start, end, group, user, filters)]
     if len(parts) == 1:
         return parts[0]

@@ -248,6 +248,21 @@ class DayCategoryRollup(CoarseRollup):
         indexes = [models.Index(fields=["day", "street"], name="rollup_daycategory_street")]
 
 
+class WeekCategoryRollup(CoarseRollup):
+    """The category table of one week (Monday to Sunday), for the whole weeks among a custom range's
+    edge days (see :class:`WeekGridRollup`)."""
+
+    week = models.DateField(_("周"), help_text=_("该周星期一"))
+    district = _dim("grids.Division", _("区县"))
+    street = _dim("grids.Division", _("街道"))
+    category = _dim("cases.Category", _("分类"))
+
+    class Meta(CoarseRollup.Meta):
+        verbose_name = _("周统计（分类）")
+        verbose_name_plural = _("周统计（分类）")
+        indexes = [models.Index(fields=["week", "street"], name="rollup_weekcategory_street")]
+
+
 class MonthCategoryRollup(CoarseRollup):
     month = models.DateField(_("月份"), help_text=_("该月1日"))
     district = _dim("grids.Division", _("区县"))
@@ -407,8 +422,9 @@ LEVELS: tuple[Level, ...] = (
     Level(DayStreetDepartmentRollup, "day", ("district_id", "street_id", "channel", "department_id")),
     Level(DayCategoryRollup, "day", ("district_id", "street_id", "category_id")),
     DAILY,
-    # Weeks only for the grid table, whose edge days are the costly ones; read only where it keeps the
-    # month level's dimensions, between a range's whole months and its edge days.
+    # Week levels only for the two big groupings (categories, grids), whose edge days are the costly
+    # ones; read only where they keep the month level's dimensions.
+    Level(WeekCategoryRollup, "week", ("district_id", "street_id", "category_id")),
     Level(WeekGridRollup, "week", ("district_id", "street_id", "community_id", "grid_id")),
     Level(MonthDistrictRollup, "month", ("district_id", "channel")),
     Level(MonthStreetRollup, "month", ("district_id", "street_id")),
