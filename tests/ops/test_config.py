@@ -1,10 +1,13 @@
-"""Which task backend and cache a deployment gets from YIWANG_TASKS_BACKEND and REDIS_URL."""
+"""Which task backend and cache a deployment gets from YIWANG_TASKS_BACKEND and REDIS_URL; the
+PostgreSQL session settings."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
 
+from yiwang.analytics.rollup_store import bulk_session
 from yiwang.core.jobs.config import caches_setting, extra_apps, tasks_setting
 
 
@@ -40,3 +43,18 @@ def test_unknown_backend_is_refused_with_the_choices() -> None:
 @pytest.mark.parametrize("name", ["immediate", "dummy"])
 def test_test_backends_stay_available(name: str) -> None:
     assert name in tasks_setting(name)["default"]["BACKEND"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the atomic block below is a real transaction
+def test_postgresql_reads_run_without_jit_and_the_rebuilds_bulk_statements_with_it() -> None:
+    def jit() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()
+
+    assert jit() == ("off",)
+    with transaction.atomic():
+        bulk_session()
+        assert jit() == ("on",)
+    assert jit() == ("off",)  # SET LOCAL: only for that transaction

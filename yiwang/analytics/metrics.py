@@ -143,7 +143,7 @@ def period_parts(
     month_level = None if "day" in group else choose_level("month", dims)
     # Year and week levels only where they have the month level's rows: one row per year instead of
     # twelve, one per week instead of seven day rows of every combination.
-    year_level, week_level = (_like(month_level, choose_level(period, dims)) for period in ("year", "week"))
+    year_level, week_level = (_keeping_dims_of(month_level, choose_level(p, dims)) for p in ("year", "week"))
     split = split_period(
         start, end, today=timezone.localdate(), years=year_level is not None, weeks=week_level is not None
     )
@@ -161,7 +161,8 @@ def period_parts(
     return parts
 
 
-def _like(month_level: Level | None, level: Level | None) -> Level | None:
+def _keeping_dims_of(month_level: Level | None, level: Level | None) -> Level | None:
+    """``level`` if it keeps exactly the dimensions of ``month_level`` (and both exist), else None."""
     return level if month_level is not None and level is not None and level.dims == month_level.dims else None
 
 

@@ -134,6 +134,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20, minimum=1),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
+    # No JIT compilation: the rollup reads sum up to a million rows, enough for the planner's JIT
+    # thresholds, but compiling took longer than running (a custom range of the grid table at 10 M
+    # cases: 2.2 s with JIT, 0.6 s without; BENCHMARKS.md). The rebuild's bulk statements turn it
+    # back on for themselves (analytics.rollup_store.bulk_session).
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
