@@ -568,7 +568,7 @@ def build_indexes(dsn: str, definitions: Sequence[str]) -> None:
     sort read the whole tuple)."""
 
     def cost(definition: str) -> tuple[bool, int]:
-        columns = definition[definition.rindex("(") :].count(",") + 1
+        columns = definition.split(" USING ", 1)[1].split(")", 1)[0].count(",") + 1  # before any WHERE
         return ("cases_caseevent" not in definition, -columns)
 
     _in_two_sessions(dsn, sorted(definitions, key=cost))
