@@ -547,8 +547,8 @@ def _execute(dsn: str, statement: str, autocommit: bool = False) -> None:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=autocommit) as conn, conn.cursor() as cur:
-        # One core per session: two sessions side by side keep both cores busy, where one index
-        # build with a parallel worker sorts in parallel but merges and writes alone.
+        # One core per session: two sessions side by side keep both cores busy, where one build
+        # with a parallel worker sorts in parallel but merges and writes alone.
         cur.execute("SET max_parallel_maintenance_workers = 0")
         cur.execute(statement)
 
