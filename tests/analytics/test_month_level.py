@@ -19,13 +19,17 @@ from tests.world import World
 from yiwang.analytics import metrics, rebuild, rollup, scored
 from yiwang.analytics.models import (
     DAILY,
+    DayDistrictCategoryRollup,
     MonthCategoryRollup,
+    MonthDistrictCategoryRollup,
     MonthDistrictRollup,
     MonthGridRollup,
     MonthlyRollup,
     WeekCategoryRollup,
+    WeekDistrictCategoryRollup,
     WeekGridRollup,
     YearCategoryRollup,
+    YearDistrictCategoryRollup,
     YearGridRollup,
 )
 from yiwang.analytics.periods import Split, split_period
@@ -140,10 +144,14 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("month", {"grid_id", "category_id"}) is None
     assert metrics.choose_level("day", {"grid_id", "category_id"}) is DAILY
     assert metrics.choose_level("year", {"grid_id"}).model is YearGridRollup  # type: ignore[union-attr]
-    assert metrics.choose_level("year", {"category_id"}).model is YearCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("year", {"category_id"}).model is YearDistrictCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("year", {"street_id", "category_id"}).model is YearCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("year", {"channel"}) is None
     assert metrics.choose_level("week", {"grid_id"}).model is WeekGridRollup  # type: ignore[union-attr]
-    assert metrics.choose_level("week", {"category_id"}).model is WeekCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("week", {"district_id", "category_id"}).model is WeekDistrictCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("week", {"street_id", "category_id"}).model is WeekCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("month", {"category_id"}).model is MonthDistrictCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("day", {"district_id", "category_id"}).model is DayDistrictCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("week", {"channel"}) is None
 
 
@@ -280,5 +288,32 @@ def test_the_migration_that_adds_the_week_levels_sums_an_installations_day_rows(
     # The function reads only the editor's connection (a real editor cannot open inside the test's
     # transaction on SQLite).
     migration.fill_from_days(django_apps, SimpleNamespace(connection=connection))
+    assert rows() == expected
+    assert rollup.verify() == []
+
+
+@pytest.mark.django_db
+def test_the_migration_that_adds_the_district_category_levels_sums_an_installations_street_rows(
+    world: World,
+) -> None:
+    play(world, random.Random(10), cases=12, steps=150, between=lambda: None)
+    rollup.catch_up()
+    tables = (
+        DayDistrictCategoryRollup,
+        WeekDistrictCategoryRollup,
+        MonthDistrictCategoryRollup,
+        YearDistrictCategoryRollup,
+    )
+
+    def rows() -> set[tuple[object, ...]]:
+        fields = ("key", "district_id", "category_id", "registered", "solved", "overdue")
+        return {(model.__name__, *row) for model in tables for row in model.objects.values_list(*fields)}
+
+    expected = rows()
+    assert {row[0] for row in expected} == {model.__name__ for model in tables}
+    for model in tables:
+        model.objects.all().delete()  # as the migration finds an older installation
+    migration = importlib.import_module("yiwang.analytics.migrations.0009_district_category_levels")
+    migration.fill_from_streets(django_apps, SimpleNamespace(connection=connection))
     assert rows() == expected
     assert rollup.verify() == []
