@@ -8,7 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from yiwang.analytics.metrics import Row, apply_three_rates, period_sums, three_rates
+from django.db import connection
+
+from yiwang.analytics.metrics import Row, Weights, apply_three_rates, named_sums, period_sums, three_rates
 from yiwang.analytics.models import MILESTONES, MetricSettings
 
 Step = Literal["day", "week"]
@@ -18,10 +20,9 @@ def by_category(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
     """Counts and 三率 per category, most registered first."""
     from yiwang.cases.models import Category
 
-    sums = period_sums(start, end, ("category_id",), user)
-    ids = [key[0] for key in sums if key[0] is not None]
-    names = dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
-    return _finish([Row(id=key[0], name=names.get(key[0], "—"), counts=c) for key, c in sums.items()])
+    names = connection.ops.quote_name(Category._meta.db_table)
+    sums = named_sums(start, end, "category_id", names, user, MILESTONES)
+    return _finish([Row(id=g, name=name or "—", counts=counts) for g, name, counts in sums])
 
 
 def by_channel(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
@@ -36,7 +37,7 @@ def by_channel(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
 
 
 def _finish(rows: list[Row]) -> list[Row]:
-    cfg = MetricSettings.current()
+    cfg = Weights.of(MetricSettings.current())
     for row in rows:
         apply_three_rates(row, cfg)
     return sorted(rows, key=lambda r: (-r.counts["registered"], r.name))
@@ -84,7 +85,7 @@ def series(*, start: dt.date, end: dt.date, step: Step = "day", user: Any = None
         for m, n in per_day.get(day, {}).items():
             bucket[m] += n
         day += dt.timedelta(days=1)
-    cfg = MetricSettings.current()
+    cfg = Weights.of(MetricSettings.current())
     out = []
     for key, counts in buckets.items():
         row = Row(id=None, name=key.isoformat(), counts=counts)

@@ -13,9 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
 
 from yiwang.analytics.metrics import (
     RATE_MILESTONES,
@@ -24,25 +22,13 @@ from yiwang.analytics.metrics import (
     Row,
     Weights,
     apply_three_rates,
+    name_table,
     period_parts,
 )
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.rollup_store import _quoted, _sql
-from yiwang.grids.models import Division, Grid
-from yiwang.people.models import Department
 
 RATES = ("response", "solve", "satisfaction", "score")
-
-
-def _part_sql(qs: QuerySet[Any], column: str, milestones: Sequence[str]) -> tuple[str, list[Any]] | None:
-    # The rows themselves, not their sums: the statement sums every part at once (one aggregation,
-    # whose size the planner can estimate from the column's statistics).
-    rows = qs.order_by().values_list(column, *milestones)
-    try:
-        sql, params = rows.query.get_compiler(using=qs.db).as_sql()
-    except EmptyResultSet:  # an empty scope: Django refuses to compile a query that matches nothing
-        return None
-    return sql, list(params)
 
 
 def _with_rates(milestones: Sequence[str]) -> tuple[str, ...]:
@@ -57,16 +43,14 @@ def _scored_sql(
     start: dt.date, end: dt.date, group_by: GroupBy, user: Any, milestones: Sequence[str], w: Weights
 ) -> tuple[str, list[Any]] | None:
     """A SELECT of ``g`` (the group's id), the sums of ``milestones`` and :data:`RATES` per group;
-    None when the user's scope holds nothing. The rates need :data:`.metrics.RATE_MILESTONES`: they
+    None when the period holds no day. The rates need :data:`.metrics.RATE_MILESTONES`: they
     are always summed."""
     milestones = _with_rates(milestones)
     column = f"{group_by}_id"
-    compiled = [
-        part
-        for qs in period_parts(start, end, (column,), user, {})
-        if (part := _part_sql(qs, column, milestones)) is not None
-    ]
-    if not compiled:
+    # The rows themselves, not their sums: the statement sums every part at once (one aggregation,
+    # whose size the planner can estimate from the column's statistics).
+    compiled = [part.select([column, *milestones]) for part in period_parts(start, end, (column,), user, {})]
+    if not compiled:  # an empty period
         return None
     # The statement's placeholders in order: the weights in the rates and the score, then the parts'.
     params: list[Any] = [w.basic, w.response, w.solve, w.basic, w.satisfaction]
@@ -103,11 +87,6 @@ def _scored_sql(
     return statement, params
 
 
-def _name_table(group_by: GroupBy) -> str:
-    model = {"grid": Grid, "department": Department}.get(group_by, Division)
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def lowest_scores(
     *, start: dt.date, end: dt.date, group_by: GroupBy = "grid", user: Any = None, limit: int | None = 50
 ) -> tuple[list[Row], int]:
@@ -123,19 +102,45 @@ def lowest_scores(
     # Names compare as code points, as Python's sort would ("C" is PostgreSQL's byte order; SQLite
     # compares bytes by default).
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    statement = _sql(
-        "SELECT s.g, COALESCE(n.name, ''), {m}, COUNT(*) OVER () FROM ({scored}) s "
-        "LEFT JOIN {names} n ON n.id = s.g "
-        "ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score, "
-        "CASE WHEN s.g IS NULL THEN 1 ELSE 0 END, COALESCE(n.name, ''){collate}, s.g",
-        m=", ".join("s." + connection.ops.quote_name(m) for m in RATE_MILESTONES),
-        scored=sql,
-        names=_name_table(group_by),
-        collate=collate,
-    )
-    if limit is not None:
-        statement += " LIMIT %s"
-        params = [*params, limit]
+
+    def order(name: str) -> str:
+        return (
+            "CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score, "
+            f"CASE WHEN s.g IS NULL THEN 1 ELSE 0 END, {name}{collate}, s.g"
+        )
+
+    names = {
+        "m": ", ".join("s." + connection.ops.quote_name(m) for m in RATE_MILESTONES),
+        "scored": sql,
+        "names": name_table(group_by),
+    }
+    if limit is not None and connection.vendor == "postgresql":
+        # Only the groups that can be among the lowest (scoring at most the limit-th score, ties
+        # included) are named and ordered by name, and the groups are counted once: naming,
+        # counting and ordering 50 000 grids took longer than scoring them. The limit-th lowest
+        # score comes from a top-N sort (cut.high); all groups are candidates when unscored ones
+        # are among the lowest (cut.unscored).
+        statement = _sql(
+            "WITH scored AS MATERIALIZED ({scored}), cut AS (SELECT MAX(score) AS high, "
+            "BOOL_OR(score IS NULL) AS unscored FROM (SELECT score FROM scored ORDER BY score NULLS LAST "
+            "LIMIT %s) lowest) "
+            "SELECT s.g, n.name, {m}, (SELECT COUNT(*) FROM scored) FROM scored s CROSS JOIN cut "
+            "CROSS JOIN LATERAL (SELECT COALESCE((SELECT name FROM {names} WHERE id = s.g), '') AS name) n "
+            "WHERE cut.unscored OR s.score <= cut.high ORDER BY {order} LIMIT %s",
+            order=order("n.name"),
+            **names,
+        )
+        params = [*params, limit, limit]
+    else:
+        statement = _sql(
+            "SELECT s.g, COALESCE(n.name, ''), {m}, COUNT(*) OVER () FROM ({scored}) s "
+            "LEFT JOIN {names} n ON n.id = s.g ORDER BY {order}",
+            order=order("COALESCE(n.name, '')"),
+            **names,
+        )
+        if limit is not None:
+            statement += " LIMIT %s"
+            params = [*params, limit]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         fetched = cursor.fetchall()

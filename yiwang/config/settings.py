@@ -139,8 +139,10 @@ elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
     # thresholds, but compiling took longer than running (a custom range of the grid table at 10 M
     # cases: 2.2 s with JIT, 0.6 s without; BENCHMARKS.md). The rebuild's bulk statements turn it
     # back on for themselves (analytics.rollup_store.bulk_session).
+    # 32 MB to sort and hash in (PostgreSQL's default is 4 MB): a grid table sums 50 000 groups,
+    # which spilled to disk at 4 MB (the 50 lowest grids of a month at 10 M cases: 0.26 s; BENCHMARKS.md).
     _options = _db.setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    _options["options"] = f"{_options.get('options', '')} -c jit=off -c work_mem=32MB".strip()
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
