@@ -29,6 +29,7 @@ from yiwang.analytics.models import (
     MonthGridRollup,
     MonthlyRollup,
     WeekCategoryRollup,
+    WeekDepartmentRollup,
     WeekDistrictCategoryRollup,
     WeekGridRollup,
     YearCategoryRollup,
@@ -167,6 +168,7 @@ def test_the_planner_reads_the_smallest_level_that_keeps_the_dimensions() -> Non
     assert metrics.choose_level("week", {"street_id", "category_id"}).model is WeekCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("month", {"category_id"}).model is MonthDistrictCategoryRollup  # type: ignore[union-attr]
     assert metrics.choose_level("day", {"district_id", "category_id"}).model is DayDistrictCategoryRollup  # type: ignore[union-attr]
+    assert metrics.choose_level("week", {"department_id"}).model is WeekDepartmentRollup  # type: ignore[union-attr]
     assert metrics.choose_level("week", {"channel"}) is None
 
 
@@ -331,4 +333,20 @@ def test_the_migration_that_adds_the_district_category_levels_sums_an_installati
     migration = importlib.import_module("yiwang.analytics.migrations.0009_district_category_levels")
     migration.fill_from_streets(django_apps, SimpleNamespace(connection=connection))
     assert rows() == expected
+    assert rollup.verify() == []
+
+
+@pytest.mark.django_db
+def test_the_migration_that_adds_the_week_department_level_sums_an_installations_day_rows(
+    world: World,
+) -> None:
+    play(world, random.Random(11), cases=12, steps=150, between=lambda: None)
+    rollup.catch_up()
+    fields = ("key", "week", "district_id", "department_id", "registered", "signed_in_time", "overdue")
+    expected = set(WeekDepartmentRollup.objects.values_list(*fields))
+    assert len({row[1] for row in expected}) > 3  # several weeks
+    WeekDepartmentRollup.objects.all().delete()  # as the migration finds an older installation
+    migration = importlib.import_module("yiwang.analytics.migrations.0010_week_department_level")
+    migration.fill_from_days(django_apps, SimpleNamespace(connection=connection))
+    assert set(WeekDepartmentRollup.objects.values_list(*fields)) == expected
     assert rollup.verify() == []
