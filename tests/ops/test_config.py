@@ -48,13 +48,14 @@ def test_test_backends_stay_available(name: str) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # the atomic block below is a real transaction
 def test_postgresql_reads_run_without_jit_and_the_rebuilds_bulk_statements_with_it() -> None:
-    def jit() -> object:
+    def show(setting: str) -> object:
         with connection.cursor() as cursor:
-            cursor.execute("SHOW jit")
+            cursor.execute(f"SHOW {setting}")
             return cursor.fetchone()
 
-    assert jit() == ("off",)
+    assert show("jit") == ("off",)
+    assert show("work_mem") == ("32MB",)
     with transaction.atomic():
         bulk_session()
-        assert jit() == ("on",)
-    assert jit() == ("off",)  # SET LOCAL: only for that transaction
+        assert (show("jit"), show("work_mem")) == (("on",), ("1GB",))
+    assert (show("jit"), show("work_mem")) == (("off",), ("32MB",))  # SET LOCAL: only for that transaction
