@@ -24,6 +24,7 @@ from yiwang.analytics.metrics import (
     apply_three_rates,
     name_table,
     period_parts,
+    sums_sql,
 )
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.rollup_store import _quoted, _sql
@@ -47,24 +48,12 @@ def _scored_sql(
     are always summed."""
     milestones = _with_rates(milestones)
     column = f"{group_by}_id"
-    # The rows themselves, not their sums: the statement sums every part at once (one aggregation,
-    # whose size the planner can estimate from the column's statistics).
-    compiled = [part.select([column, *milestones]) for part in period_parts(start, end, (column,), user, {})]
-    if not compiled:  # an empty period
+    parts = period_parts(start, end, (column,), user, {})
+    if not parts:  # an empty period
         return None
+    groups, part_params = sums_sql(parts, (column,), milestones)
     # The statement's placeholders in order: the weights in the rates and the score, then the parts'.
-    params: list[Any] = [w.basic, w.response, w.solve, w.basic, w.satisfaction]
-    selects = []
-    for n, (part_sql, part_params) in enumerate(compiled):
-        selects.append(_sql("SELECT * FROM ({part}) part{n}", part=part_sql, n=str(n)))
-        params.extend(part_params)
-    q = connection.ops.quote_name
-    groups = _sql(
-        "SELECT {g} AS g, {sums} FROM ({parts}) parts GROUP BY {g}",
-        g=q(column),
-        sums=", ".join(f"SUM({q(m)}) AS {q(m)}" for m in milestones),
-        parts=" UNION ALL ".join(selects),
-    )
+    params: list[Any] = [w.basic, w.response, w.solve, w.basic, w.satisfaction, *part_params]
     response = f"{_real('signed_in_time')} / NULLIF(dispatched, 0)"
     solve = f"{_real('solved')} / NULLIF(called_back, 0)"
     satisfaction = f"(satisfied + {_real('%s')} * basically_satisfied) / NULLIF(called_back, 0)"
@@ -75,8 +64,9 @@ def _scored_sql(
         f" + COALESCE({satisfaction}, 1.0) * {_real('%s')}) END"
     )
     statement = _sql(
-        "SELECT g, {m}, {response} AS response, {solve} AS solve, {satisfaction} AS satisfaction, "
+        "SELECT {g} AS g, {m}, {response} AS response, {solve} AS solve, {satisfaction} AS satisfaction, "
         "{score} AS score FROM ({groups}) sums",
+        g=connection.ops.quote_name(column),
         m=_quoted(milestones),
         response=response,
         solve=solve,
