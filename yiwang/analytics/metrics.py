@@ -263,8 +263,8 @@ def period_sums(
     ``filters`` (dimension=value). Whole years come from a year level with the month level's
     dimensions (the grid and category tables), whole months from the smallest month level that keeps
     the needed dimensions, whole weeks among the edge days from a week level with the month level's
-    dimensions (the same two tables), the other edge days from the smallest day level; never the
-    case table."""
+    dimensions (the grid, category and department tables), the other edge days from the smallest
+    day level; never the case table."""
     parts = period_parts(start, end, group, user, filters)
     if not parts:  # an empty period
         return {(): dict.fromkeys(milestones, 0)} if not group else {}
