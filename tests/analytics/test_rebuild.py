@@ -3,6 +3,7 @@ catch-up standing aside meanwhile, and a rebuild that died half-way refusing to 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -15,8 +16,8 @@ from tests.analytics.helpers import play, stored
 from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rebuild, rollup
-from yiwang.analytics.models import LEVELS, DailyRollup, RollupState
-from yiwang.analytics.rollup_store import drop_secondary
+from yiwang.analytics.models import LEVELS, PERIOD_START, DailyRollup, RollupState
+from yiwang.analytics.rollup_store import drop_secondary, period_start_sql
 
 
 def _all_levels() -> dict[str, set[tuple]]:
@@ -111,3 +112,28 @@ def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: 
     new_case(world, at=WEDNESDAY)
     rollup.catch_up()  # the upsert names the key as its conflict target
     assert sum(c["registered"] for c in stored().values()) == 2
+
+
+# Every weekday across a year's end, a leap day and the days around month ends.
+_EDGE_DAYS = [
+    *(dt.date(2025, 12, 20) + dt.timedelta(days=n) for n in range(25)),
+    *(dt.date(2028, 2, 27) + dt.timedelta(days=n) for n in range(5)),
+    dt.date(2026, 6, 30),
+    dt.date(2026, 7, 1),
+    dt.date(2024, 12, 31),
+]
+
+
+@pytest.mark.parametrize("period", ["week", "month", "year"])
+def test_the_databases_period_start_is_the_one_the_incremental_path_computes(db: None, period: str) -> None:
+    # A rebuild sums the coarser levels in SQL, the incremental path keys them in Python: both must
+    # put a day in the same week, month and year.
+    day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+    found = {}
+    sql = f"SELECT {period_start_sql(period, day)}"
+    with connection.cursor() as cursor:
+        for value in _EDGE_DAYS:
+            cursor.execute(sql, [value.isoformat()] * sql.count("%s"))
+            start = cursor.fetchone()[0]
+            found[value] = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
+    assert found == {value: PERIOD_START[period](value) for value in _EDGE_DAYS}

@@ -269,7 +269,16 @@ def _sums() -> str:
     return ", ".join(f"SUM({q(m)}) AS {q(m)}" for m in MILESTONES)
 
 
-# The first day of the period holding the day ``{day}``, in SQLite's date functions.
+# The first day of the period holding the day ``{day}``: on PostgreSQL by date arithmetic (the day
+# less its place in the period), which sums a level from the daily rows a quarter faster than
+# ``date_trunc``, a timestamp function that turns every date into a moment in the session's time zone
+# and back (measured at 10 M cases: the week × grid level's SELECT took 64 s instead of 84 s).
+_PG_PERIOD_START = {
+    "week": "({day} - CAST(EXTRACT(ISODOW FROM {day}) AS integer) + 1)",
+    "month": "({day} - CAST(EXTRACT(DAY FROM {day}) AS integer) + 1)",
+    "year": "({day} - CAST(EXTRACT(DOY FROM {day}) AS integer) + 1)",
+}
+# The same in SQLite's date functions.
 _SQLITE_PERIOD_START = {
     # Back to Monday: %w counts from Sunday = 0.
     "week": "date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')",
@@ -278,18 +287,20 @@ _SQLITE_PERIOD_START = {
 }
 
 
+def period_start_sql(period: str, day: str) -> str:
+    """SQL for the first day of the ``period`` ("week", "month" or "year") holding the date ``day``
+    (an SQL expression), as :data:`.models.PERIOD_START` computes it in Python."""
+    starts = _PG_PERIOD_START if connection.vendor == "postgresql" else _SQLITE_PERIOD_START
+    return starts[period].format(day=day)
+
+
 def grouped(level: Level, source: str, source_period: str = "day") -> str:
     """A SELECT of ``level``'s rows (key, period, dims, counts) summed from the table ``source``
     (a level keeping every dimension of ``level``, or a stage of daily rows). Keys as
     :func:`.rollup.row_key` writes them (ISO dates, '' for an empty dimension, '|' between)."""
     q = connection.ops.quote_name
     day = q(source_period)
-    if level.period == source_period:
-        period = day
-    elif connection.vendor == "postgresql":
-        period = f"CAST(date_trunc('{level.period}', {day}) AS date)"
-    else:
-        period = _SQLITE_PERIOD_START[level.period].format(day=day)
+    period = day if level.period == source_period else period_start_sql(level.period, day)
     dims = [q(d) for d in level.dims]
     if connection.vendor == "postgresql":
         # One concat() (NULL as '') instead of a chain of casts and ||: a third of the time of
