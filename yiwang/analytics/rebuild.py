@@ -16,8 +16,8 @@ without a unique key:
 
 Then each coarser level is filled from the smallest level already filled, with their indexes set
 aside, and every index and key is built again from the models' declarations: on PostgreSQL in two
-sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes, with the levels of
-:data:`WITH_DAILY`, beside the other coarser levels), on SQLite in one transaction.
+sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes beside the coarser
+levels), on SQLite in one transaction.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -39,15 +39,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from yiwang.analytics import rebuild_worker
-from yiwang.analytics.models import (
-    DAILY,
-    LEVELS,
-    CaseTrack,
-    Level,
-    MilestoneCounts,
-    ProcessedEvent,
-    WeekGridRollup,
-)
+from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, Level, ProcessedEvent
 from yiwang.analytics.rollup import (
     TRACK_FIELDS,
     RangeCounts,
@@ -163,52 +155,31 @@ def _coarser() -> list[Level]:
     return [level for level in fill_order() if level is not DAILY]
 
 
-def _derive(levels: list[Level]) -> None:
-    # Each level summed in one statement from the smallest level already filled (among the daily
-    # level and those of ``levels`` before it) that keeps its dimensions.
+def _derive_coarser() -> None:
+    # Each coarser level summed in one statement from the smallest level already filled that keeps
+    # its dimensions.
     filled = [DAILY]
-    for level in levels:
+    for level in _coarser():
         derive(level, smallest_source(level, filled))
         filled.append(level)
 
 
-# The coarser levels the daily half of a PostgreSQL rebuild's end fills (see FINISH_PARTS), so that
-# the two halves take about as long. Measured at 10 M cases: the daily table's merge and indexes
-# took 300 s, the other levels 530 s, of which the week × grid level (read from the daily rows, the
-# source of no other level) 114 s.
-WITH_DAILY: tuple[type[MilestoneCounts], ...] = (WeekGridRollup,)
-
-
-def _fill_with_daily() -> list[Level]:
-    return [level for level in _coarser() if level.model in WITH_DAILY]
-
-
-def _fill_alone() -> list[Level]:
-    return [level for level in _coarser() if level.model not in WITH_DAILY]
-
-
 def _merge_daily() -> None:
-    # Its levels first: the daily table's unique key, the last step, waits for the other half's
-    # transaction to end, and nothing of this half should wait with it.
-    levels = _fill_with_daily()
-    with indexes_set_aside(*(level.model for level in levels)):
-        _derive(levels)
     merge_duplicate_keys(DAILY)
     add_declared(DAILY.model)
 
 
 def _fill_coarser() -> None:
-    levels = _fill_alone()
-    with indexes_set_aside(*(level.model for level in levels)):
-        _derive(levels)
+    with indexes_set_aside(*(level.model for level in _coarser())):
+        _derive_coarser()
 
 
 # The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
 # statement at a time, so the two cores both work): the daily table's shared keys summed and its
-# indexes built (with the levels of WITH_DAILY), and the other coarser levels summed from the daily
-# rows. Neither waits for the other: a GROUP BY sums two rows of one key as it sums one merged row,
-# and whichever version of the daily rows its snapshot sees gives the same sums. Only the daily
-# table's unique key (ALTER TABLE, an exclusive lock) waits for the other half's transaction to end.
+# indexes built, and the coarser levels summed from the daily rows. The second does not wait for the
+# first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
+# daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
+# an exclusive lock) waits for the coarser levels' transaction to end.
 FINISH_PARTS: dict[str, Callable[[], None]] = {"daily": _merge_daily, "coarser": _fill_coarser}
 
 
@@ -271,7 +242,7 @@ def rebuild(
                 bulk_session()
                 fill_from_stage(STAGE)
                 drop_stage(STAGE)
-                _derive(_coarser())
+                _derive_coarser()
     finally:
         if pool is not None:
             pool.terminate()
