@@ -130,7 +130,7 @@ def test_the_databases_period_start_is_the_one_the_incremental_path_computes(db:
     # put a day in the same week, month and year.
     day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
     found = {}
-    sql = f"SELECT {period_start_sql(period, day)}"
+    sql = f"SELECT {period_start_sql(period, day)}"  # the expression may name the day twice
     with connection.cursor() as cursor:
         for value in _EDGE_DAYS:
             cursor.execute(sql, [value.isoformat()] * sql.count("%s"))

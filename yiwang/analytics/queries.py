@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.db import connection
 
 from yiwang.analytics.metrics import Row, Weights, apply_three_rates, named_sums, period_sums, three_rates
-from yiwang.analytics.models import MILESTONES, MetricSettings
+from yiwang.analytics.models import MILESTONES, PERIOD_START, MetricSettings
 
 Step = Literal["day", "week"]
 
@@ -61,10 +61,6 @@ def daily_counts(*, start: dt.date, end: dt.date, user: Any = None) -> list[tupl
     return [(d, by_day.get(d, dict.fromkeys(MILESTONES, 0))) for d in days]
 
 
-def week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 @dataclass
 class Point:
     """One step of a series: its first day (a Monday for weeks) and its row (counts, 三率)."""
@@ -80,7 +76,7 @@ def series(*, start: dt.date, end: dt.date, step: Step = "day", user: Any = None
     buckets: dict[dt.date, dict[str, int]] = {}
     day = start
     while day <= end:
-        key = day if step == "day" else week_start(day)
+        key = day if step == "day" else PERIOD_START["week"](day)
         bucket = buckets.setdefault(key, dict.fromkeys(MILESTONES, 0))
         for m, n in per_day.get(day, {}).items():
             bucket[m] += n

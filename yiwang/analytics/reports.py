@@ -19,7 +19,15 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from yiwang.analytics import metrics, queries
-from yiwang.analytics.models import MILESTONES, DailyRollup, MetricSettings, Report, ReportKind, ReportStatus
+from yiwang.analytics.models import (
+    MILESTONES,
+    PERIOD_START,
+    DailyRollup,
+    MetricSettings,
+    Report,
+    ReportKind,
+    ReportStatus,
+)
 from yiwang.cases.errors import InvalidCaseInput
 from yiwang.core.audit import record
 from yiwang.core.models_audit import AuditAction
@@ -51,10 +59,10 @@ EVALUATION_TITLES = {
 def period_of(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
     """The week (Monday–Sunday) or the calendar month that contains ``day``."""
     if kind == ReportKind.WEEKLY:
-        start = day - dt.timedelta(days=day.weekday())
+        start = PERIOD_START["week"](day)
         return start, start + dt.timedelta(days=6)
     if kind == ReportKind.MONTHLY:
-        start = day.replace(day=1)
+        start = PERIOD_START["month"](day)
         next_month = (start + dt.timedelta(days=32)).replace(day=1)
         return start, next_month - dt.timedelta(days=1)
     raise InvalidCaseInput(f"未知的报表类型：{kind}", f"Unknown report kind: {kind}", field="kind")
