@@ -8,11 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from tests.world import World
 from yiwang.cases import actions
 from yiwang.cases.models import Case
-from yiwang.dispatch.duplicates import clear_profile_cache, distance_m, find_duplicates
+from yiwang.dispatch.duplicates import _nearby, clear_profile_cache, distance_m, find_duplicates
 from yiwang.grids import locator
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -152,3 +153,23 @@ def test_limit_caps_the_candidates(world: World) -> None:
 
 def test_distance_is_about_right() -> None:
     assert 880 < distance_m(120.005, 35.905, 120.015, 35.905) < 920
+
+
+def test_candidates_are_read_by_the_box_not_by_the_time_window(world: World) -> None:
+    """Nearly every open case is inside the window; SQLite (no value statistics) scanned them all by
+    the created_at index until the window's range was kept from its planner."""
+    for n in range(30):
+        make_case(world, (120.001 + n * 0.0003, 35.901 + n * 0.0002), at=AT - dt.timedelta(hours=n))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    nearby = _nearby(lng=NEAR[0], lat=NEAR[1], at=AT, category_id=None, exclude_case_id=None, user=None)
+    sql, params = nearby.query.sql_with_params()  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "USING INDEX case_open_place" in plan, plan
+        else:  # PostgreSQL plans from its statistics: the column is left as it is
+            assert '+"cases_case"."created_at"' not in sql
+            cursor.execute(sql, params)
+            assert cursor.fetchall()

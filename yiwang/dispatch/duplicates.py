@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yiwang.cases.models import Case
+from yiwang.core.expressions import Unindexed
 from yiwang.dispatch.similarity import (
     PLACE_MATCH,
     PLACE_MISMATCH,
@@ -172,7 +174,7 @@ def _nearby(
     user: Any,
 ) -> Iterable[Case]:
     window = dt.timedelta(days=window_days())
-    qs = Case.objects.open().filter(merged_into__isnull=True, created_at__range=(at - window, at + window))
+    qs = Case.objects.open().filter(merged_into__isnull=True)
     if user is not None:
         qs = qs.visible_to(user)
     if exclude_case_id is not None:
@@ -182,9 +184,15 @@ def _nearby(
         dlat = radius_m() / EARTH_M_PER_DEG
         dlng = dlat / max(0.01, math.cos(math.radians(lat)))
         qs = qs.filter(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
-    elif category_id is not None:
-        # No place: only the same category is worth a text comparison.
-        qs = qs.filter(category_id=category_id)
+        # The box is what narrows: the window holds nearly every open case, and SQLite scanned it
+        # by its created_at index (100 ms at 100 000 open cases instead of 0.2 ms).
+        created: Any = Unindexed("created_at", output_field=Case._meta.get_field("created_at"))
+    else:
+        created = F("created_at")
+        if category_id is not None:
+            # No place: only the same category is worth a text comparison.
+            qs = qs.filter(category_id=category_id)
+    qs = qs.alias(created=created).filter(created__range=(at - window, at + window))
     fields = (
         "id",
         "number",
