@@ -29,7 +29,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,14 +183,9 @@ def prefill(target: int, rng: random.Random) -> None:
     print(f"  prefilled {target:,} open cases", flush=True)
 
 
-def _indexable(column: str, **extra: Any) -> Any:
-    from django.db.models import F
-
-    return F(column)
-
-
 def latency(samples: int, rng: random.Random) -> dict:
     from django.db import connection
+    from django.db.models import F
 
     from yiwang.dispatch import duplicates
     from yiwang.dispatch.duplicates import clear_profile_cache, find_duplicates
@@ -226,7 +220,7 @@ def latency(samples: int, rng: random.Random) -> dict:
     for label in ("box, by the open cases' (lat, lng) index", "reference: window, by the created_at index"):
         # The reference is the lookup as it was before the window's range was kept from SQLite's
         # planner: the same code with the created_at column left indexable.
-        unindexed = duplicates.Unindexed if label.startswith("box") else _indexable
+        unindexed = duplicates.Unindexed if label.startswith("box") else F
         with mock.patch.object(duplicates, "Unindexed", unindexed):
             for cold in (True, False):
                 if not cold:

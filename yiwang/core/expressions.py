@@ -18,8 +18,8 @@ class Unindexed(Func):
 
     template = "%(expressions)s"
 
-    def __init__(self, column: str, **extra: Any) -> None:
-        super().__init__(F(column), **extra)
+    def __init__(self, column: str) -> None:
+        super().__init__(F(column))  # the output field is the column's
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return self.as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
