@@ -515,6 +515,9 @@ class RollupState(models.Model):
     high_water = models.BigIntegerField(_("已处理事件最大编号"), default=0)
     # Set while ``rollup rebuild`` recounts (in parallel workers): catch-up waits for it to end.
     rebuilding_since = models.DateTimeField(_("重算开始时间"), null=True, blank=True)
+    # The last day whose GridTotals agree with the rollups (None: none do). Adding counts of a day
+    # moves it back before that day; ``grid_totals.fill`` moves it forward.
+    grid_totals_through = models.DateField(_("网格累计已更新至"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -523,6 +526,25 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"high water {self.high_water}"
+
+
+class GridTotals(models.Model):
+    """Every grid's running counts through ``day``: one int32 per milestone of
+    ``grid_totals.GRID_MILESTONES`` and grid id (``slots`` of them: the highest grid id + 1 when
+    written), zlib-compressed. A cache of the daily rollups, so that a grid table of any period is
+    the difference of two rows (:mod:`yiwang.analytics.grid_totals`); a day without rollup rows has
+    no row."""
+
+    day = models.DateField(_("日期"), unique=True)
+    slots = models.PositiveIntegerField(_("网格位数"))
+    data = models.BinaryField(_("累计数"))
+
+    class Meta:
+        verbose_name = _("网格累计数")
+        verbose_name_plural = _("网格累计数")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
 
 
 class ProcessedEvent(models.Model):

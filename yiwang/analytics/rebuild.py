@@ -39,7 +39,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from yiwang.analytics import rebuild_worker
-from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, Level, ProcessedEvent
+from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, GridTotals, Level, ProcessedEvent
 from yiwang.analytics.rollup import (
     TRACK_FIELDS,
     RangeCounts,
@@ -107,14 +107,15 @@ def _begin(force: bool) -> int:
                 "a rebuild started then and has not finished; if it died, run again with --force"
             )
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
-        empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent)
+        empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent, GridTotals)
         if _direct():
             drop_secondary(DAILY.model)
         else:
             create_stage(STAGE, shared=True)
         state.high_water = high
         state.rebuilding_since = timezone.now()
-        state.save(update_fields=["high_water", "rebuilding_since", "updated_at"])
+        state.grid_totals_through = None
+        state.save(update_fields=["high_water", "rebuilding_since", "grid_totals_through", "updated_at"])
     return high
 
 

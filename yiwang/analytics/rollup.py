@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from yiwang.analytics import grid_totals
 from yiwang.analytics.models import (
     DAILY,
     LEVELS,
@@ -485,6 +486,8 @@ def add(counts: Mapping[Key, Vector] | Mapping[Key, Mapping[str, int]]) -> None:
         vectors = as_vectors(counts)  # type: ignore[arg-type]
     for level in LEVELS:
         add_counts(level, project(level, vectors))
+    if vectors:
+        grid_totals.stale_from(min(key[0] for key in vectors))
 
 
 def _process(events: list[dict[str, Any]]) -> None:

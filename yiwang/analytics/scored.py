@@ -1,11 +1,14 @@
-"""三率 and the combined score of every group computed by the database, for the tables that only
-show a few groups or one number per group: the dashboard's lowest grids and the map's colours.
+"""三率 and the combined score of every group for the tables that only show a few groups or one
+number per group: the dashboard's lowest grids and the map's colours.
 
 :func:`.metrics.three_rates` builds one Python row per group, which is what a report of every grid
-needs; at 50 000 grids that costs about a second. Here the period's rollup rows (the same levels as
-:func:`.metrics.period_sums`) are summed, rated, scored and ordered in one statement, with the
-formulas of :func:`.metrics.rates_and_score` written in SQL in the same order of operations, so
-both give the same floating-point numbers and the same order."""
+needs; at 50 000 grids that costs about a second. Here a grid table is computed from every grid's
+running totals (:mod:`.grid_totals`: two rows whatever the period) with numpy; other groups, and
+grids when the totals cannot answer, from the period's rollup rows (the same levels as
+:func:`.metrics.period_sums`), summed, rated, scored and ordered in one statement. Both write the
+formulas of :func:`.metrics.rates_and_score` in the same order of operations, so all three give the
+same floating-point numbers and the same order. A group is listed when any of
+:data:`.grid_totals.GRID_MILESTONES` is not zero over the period."""
 
 from __future__ import annotations
 
@@ -13,8 +16,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connection
 
+from yiwang.analytics.grid_totals import GRID_MILESTONES, GridSums, period_sums_by_grid
 from yiwang.analytics.metrics import (
     RATE_MILESTONES,
     UNPLACED,
@@ -24,16 +30,18 @@ from yiwang.analytics.metrics import (
     apply_three_rates,
     name_table,
     period_parts,
+    period_sums,
     sums_sql,
 )
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.rollup_store import _quoted, _sql
+from yiwang.grids.models import Grid
 
 RATES = ("response", "solve", "satisfaction", "score")
 
 
 def _with_rates(milestones: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*RATE_MILESTONES, *milestones)))
+    return tuple(dict.fromkeys((*GRID_MILESTONES, *milestones)))
 
 
 def _real(expression: str) -> str:
@@ -44,8 +52,8 @@ def _scored_sql(
     start: dt.date, end: dt.date, group_by: GroupBy, user: Any, milestones: Sequence[str], w: Weights
 ) -> tuple[str, list[Any]] | None:
     """A SELECT of ``g`` (the group's id), the sums of ``milestones`` and :data:`RATES` per group;
-    None when the period holds no day. The rates need :data:`.metrics.RATE_MILESTONES`: they
-    are always summed."""
+    None when the period holds no day. The rates need :data:`.metrics.RATE_MILESTONES` and whether
+    a group is listed :data:`.grid_totals.GRID_MILESTONES`: they are always summed."""
     milestones = _with_rates(milestones)
     column = f"{group_by}_id"
     parts = period_parts(start, end, (column,), user, {})
@@ -65,7 +73,7 @@ def _scored_sql(
     )
     statement = _sql(
         "SELECT {g} AS g, {m}, {response} AS response, {solve} AS solve, {satisfaction} AS satisfaction, "
-        "{score} AS score FROM ({groups}) sums",
+        "{score} AS score FROM ({groups}) sums WHERE {listed}",
         g=connection.ops.quote_name(column),
         m=_quoted(milestones),
         response=response,
@@ -73,6 +81,7 @@ def _scored_sql(
         satisfaction=satisfaction,
         score=score,
         groups=groups,
+        listed=" OR ".join(f"{connection.ops.quote_name(m)} <> 0" for m in GRID_MILESTONES),
     )
     return statement, params
 
@@ -85,6 +94,10 @@ def lowest_scores(
     :data:`.metrics.RATE_MILESTONES`, and how many groups there are: the dashboard's grid table,
     ranked by the database."""
     weights = Weights.of(MetricSettings.current())
+    if group_by == "grid" and limit is not None:
+        by_grid = period_sums_by_grid(start, end, user)
+        if by_grid is not None:
+            return _lowest_grids(by_grid, start, end, user, limit, weights)
     scored = _scored_sql(start, end, group_by, user, RATE_MILESTONES, weights)
     if scored is None:
         return [], 0
@@ -160,7 +173,15 @@ def values_by(
     :data:`RATES` (rates 0–1, score 0–100; None when there is nothing to rate)."""
     if value not in RATES and value not in _with_rates(milestones):
         raise ValueError(f"unknown value {value!r}")
-    scored = _scored_sql(start, end, group_by, user, milestones, Weights.of(MetricSettings.current()))
+    weights = Weights.of(MetricSettings.current())
+    if group_by == "grid" and value in (*RATES, *GRID_MILESTONES):
+        by_grid = period_sums_by_grid(start, end, user)
+        if by_grid is not None:
+            values = (
+                by_grid.counts[value] if value in GRID_MILESTONES else _rates(by_grid.counts, weights)[value]
+            )
+            return dict(zip(by_grid.ids.tolist(), _nullable(values), strict=True))
+    scored = _scored_sql(start, end, group_by, user, milestones, weights)
     if scored is None:
         return {}
     sql, params = scored
@@ -174,3 +195,67 @@ def values_by(
             params,
         )
         return dict(cursor.fetchall())
+
+
+# --- from every grid's running totals ----------------------------------------------------------------
+Floats = npt.NDArray[np.float64]
+
+
+def _rates(counts: dict[str, npt.NDArray[np.int64]], w: Weights) -> dict[str, Floats]:
+    """:func:`.metrics.rates_and_score` over arrays, operation for operation (NaN: None)."""
+
+    def ratio(num: Floats, den: npt.NDArray[np.int64]) -> Floats:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den != 0, num / den, np.nan)
+
+    response = ratio(counts["signed_in_time"].astype(np.float64), counts["dispatched"])
+    solve = ratio(counts["solved"].astype(np.float64), counts["called_back"])
+    satisfaction = ratio(counts["satisfied"] + w.basic * counts["basically_satisfied"], counts["called_back"])
+    score = 100 * (
+        np.where(np.isnan(response), 1.0, response) * w.response
+        + np.where(np.isnan(solve), 1.0, solve) * w.solve
+        + np.where(np.isnan(satisfaction), 1.0, satisfaction) * w.satisfaction
+    )
+    score[np.isnan(response) & np.isnan(solve) & np.isnan(satisfaction)] = np.nan
+    return {"response": response, "solve": solve, "satisfaction": satisfaction, "score": score}
+
+
+def _nullable(values: npt.NDArray[Any]) -> list[Any]:
+    if values.dtype.kind != "f":
+        return values.tolist()
+    return [None if v != v else v for v in values.tolist()]  # NaN is the one value unequal to itself
+
+
+def _lowest_grids(
+    by_grid: GridSums, start: dt.date, end: dt.date, user: Any, limit: int, weights: Weights
+) -> tuple[list[Row], int]:
+    """:func:`lowest_scores` of grids from their totals: the grids that can be among the ``limit``
+    lowest (scoring at most the limit-th score, ties included; every grid when there are fewer
+    scored ones) and the unplaced group are named and sorted in Python."""
+    score = _rates(by_grid.counts, weights)["score"]
+    scored = ~np.isnan(score)
+    if int(scored.sum()) >= limit:
+        cut = np.partition(score[scored], limit - 1)[limit - 1]
+        candidates = scored & (score <= cut)
+    else:
+        candidates = np.ones(score.size, dtype=bool)
+    picked = np.flatnonzero(candidates)
+    ids = by_grid.ids[picked].tolist()
+    names = dict(Grid.objects.filter(pk__in=ids).values_list("pk", "name"))
+    rows = [
+        Row(
+            id=g,
+            name=names.get(g, ""),
+            counts={m: int(by_grid.counts[m][i]) for m in RATE_MILESTONES},
+        )
+        for g, i in zip(ids, picked.tolist(), strict=True)
+    ]
+    unplaced = period_sums(start, end, (), user, milestones=GRID_MILESTONES, grid_id=None)[()]
+    listed = len(by_grid.ids)
+    if any(unplaced.values()):
+        rows.append(Row(id=None, name=UNPLACED, counts={m: unplaced[m] for m in RATE_MILESTONES}))
+        listed += 1
+    for row in rows:
+        apply_three_rates(row, weights)
+    rows.sort(key=lambda r: (r.score is None, r.score or 0.0, r.id is None, r.name, r.id or 0))
+    return rows[:limit], listed

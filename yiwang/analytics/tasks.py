@@ -7,11 +7,15 @@ from django.tasks import task
 
 @task
 def rollup_catch_up(batch: int = 2000) -> int:
-    """Count the case events not counted yet into the rollups; run it periodically (every minute
-    is plenty). Idempotent and safe with several workers; returns how many events it counted."""
+    """Count the case events not counted yet into the rollups, then bring every grid's running
+    totals up to yesterday; run it periodically (every minute is plenty). Idempotent and safe with
+    several workers; returns how many events it counted."""
+    from yiwang.analytics import grid_totals
     from yiwang.analytics.rollup import catch_up
 
-    return catch_up(batch=batch)
+    counted = catch_up(batch=batch)
+    grid_totals.fill()
+    return counted
 
 
 @task

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import RATE_MILESTONES
+from yiwang.analytics.grid_totals import GRID_MILESTONES
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.scored import values_by
 from yiwang.cases.models import Case
@@ -67,7 +67,7 @@ GZIP_MIN = 1024
 SHAPES_BODIES_KEPT = 8
 
 # What the metric colouring reads from the rollups (a grid layer sums 15 000 rows: only these).
-MAP_MILESTONES = (*RATE_MILESTONES, "registered", "overdue")
+MAP_MILESTONES = GRID_MILESTONES  # what the grid totals keep: the map reads them
 
 # key → (label, unit, higher is better). "open" and "late" are the live state of open cases (the
 # partial index over open statuses); the others are rollup sums over the selected period.

@@ -1,4 +1,5 @@
-"""``yiwang rollup catch-up|rebuild|verify``: fill, recompute and check the rollups."""
+"""``yiwang rollup catch-up|rebuild|verify``: fill, recompute and check the rollups (and every
+grid's running totals, a cache of them: ``analytics.grid_totals``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from yiwang.analytics import rebuild, rollup
+from yiwang.analytics import grid_totals, rebuild, rollup
 from yiwang.analytics.models import RollupState
 
 
@@ -40,7 +41,10 @@ class Command(BaseCommand):
                     "a rebuild is under way (or died: rerun it with --force); catch-up waits for it"
                 )
             n = rollup.catch_up(batch=batch, progress=progress)
-            self.stdout.write(f"counted {n} events in {time.perf_counter() - started:.1f} s")
+            days = grid_totals.fill()
+            self.stdout.write(
+                f"counted {n} events, read {days} days into the grid totals in {time.perf_counter() - started:.1f} s"
+            )
         elif action == "rebuild":
 
             def ranges(p: rebuild.Progress) -> None:
@@ -57,9 +61,13 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{d.level} {d.key} {d.milestone}: stored {d.stored}, events say {d.expected}"
                 )
-            if diffs:
+            wrong_days = grid_totals.mismatched_days()
+            for day in wrong_days[: options["limit"]]:
+                self.stdout.write(f"grid totals of {day}: differ from the daily rollups")
+            if diffs or wrong_days:
                 raise CommandError(
-                    f"统计与事件不一致：{len(diffs)} 处（运行 rollup rebuild 修复） / "
-                    f"{len(diffs)} differences between the rollups and the events (run rollup rebuild)"
+                    f"统计与事件不一致：{len(diffs)} 处，网格累计数 {len(wrong_days)} 天（运行 rollup rebuild 修复） / "
+                    f"{len(diffs)} differences between the rollups and the events, {len(wrong_days)} days of "
+                    "grid totals differ from the rollups (run rollup rebuild)"
                 )
             self.stdout.write(f"rollups match the events ({time.perf_counter() - started:.1f} s)")

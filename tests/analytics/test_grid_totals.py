@@ -1,0 +1,174 @@
+"""Every grid's running totals (analytics.grid_totals): the grid tables read from them equal the
+tables summed from the rollup rows, whatever the period, the scope and how far the totals are
+filled; counts of an earlier day move them back; damaged rows are reported and never read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from tests.analytics.helpers import play
+from tests.cases.conftest import IN_A1, new_case
+from tests.world import World
+from yiwang.analytics import grid_totals, metrics, rebuild, rollup, scored
+from yiwang.analytics.models import GridTotals, RollupState
+from yiwang.analytics.tasks import rollup_catch_up
+from yiwang.cases.models import Case
+
+D = dt.date
+DAY = dt.timedelta(days=1)
+
+
+def _through() -> dt.date | None:
+    return RollupState.objects.get(pk=1).grid_totals_through
+
+
+def _periods(first: dt.date, today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Periods before, across and after the days the totals hold, and ending in the future."""
+    return [
+        (first - 5 * DAY, today),
+        (first + 3 * DAY, first + 40 * DAY),
+        (first + 17 * DAY, today - 2 * DAY),
+        (today - 60 * DAY, today + 30 * DAY),
+        (first + 100 * DAY, first + 100 * DAY),
+    ]
+
+
+def _python_order(r: metrics.Row) -> tuple[bool, float, bool, str]:
+    return (r.score is None, r.score or 0.0, r.id is None, r.name)
+
+
+def _assert_grid_tables_equal_the_rows(world: World, start: dt.date, end: dt.date, user: Any) -> None:
+    table = metrics.three_rates(
+        start=start, end=end, group_by="grid", user=user, milestones=grid_totals.GRID_MILESTONES
+    )
+    table.sort(key=_python_order)
+    for limit in (1, 3, 50):
+        rows, count = scored.lowest_scores(start=start, end=end, group_by="grid", user=user, limit=limit)
+        assert count == len(table)
+        assert [(r.id, r.name, r.counts, r.score, r.rates, r.grade) for r in rows] == [
+            (r.id, r.name, {m: r.counts[m] for m in metrics.RATE_MILESTONES}, r.score, r.rates, r.grade)
+            for r in table[:limit]
+        ]
+    placed = [r for r in table if r.id is not None]
+    expected: dict[str, dict[Any, Any]] = {
+        "score": {r.id: r.score for r in placed},
+        "registered": {r.id: r.counts["registered"] for r in placed},
+        "overdue": {r.id: r.counts["overdue"] for r in placed},
+        **{rate: {r.id: r.rates[rate] for r in placed} for rate in ("response", "solve", "satisfaction")},
+    }
+    for value, by_grid in expected.items():
+        got = scored.values_by(
+            value, start=start, end=end, group_by="grid", user=user, milestones=grid_totals.GRID_MILESTONES
+        )
+        assert got == by_grid, value
+
+
+@pytest.fixture
+def played(world: World) -> World:
+    play(world, random.Random(21), cases=30, steps=400, between=lambda: None)
+    rollup.catch_up()
+    return world
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filled", ["through yesterday", "part way"])
+def test_grid_tables_from_the_totals_equal_the_rollup_rows_for_any_period_and_scope(
+    played: World, filled: str
+) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill(until=None if filled == "through yesterday" else first + 30 * DAY)
+    assert _through() == (today - DAY if filled == "through yesterday" else first + 30 * DAY)
+    assert GridTotals.objects.exists()
+    for start, end in _periods(first, today):
+        if start - DAY <= _through():  # type: ignore[operator]
+            assert grid_totals.period_sums_by_grid(start, end, world.leader) is not None
+        for user in (None, world.leader, world.dispatcher_a, world.grid_worker_a1, world.outsider):
+            _assert_grid_tables_equal_the_rows(world, start, end, user)
+
+
+@pytest.mark.django_db
+def test_a_departments_scope_and_a_period_after_the_totals_are_read_from_the_rollups(played: World) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill(until=first + 10 * DAY)
+    # A department's cases lie in any grid; a period starting after the totals gains nothing.
+    assert grid_totals.period_sums_by_grid(first, today, world.handler_a) is None
+    assert grid_totals.period_sums_by_grid(first + 20 * DAY, today, world.leader) is None
+    _assert_grid_tables_equal_the_rows(world, first, today, world.handler_a)
+    _assert_grid_tables_equal_the_rows(world, first + 20 * DAY, today, world.leader)
+
+
+@pytest.mark.django_db
+def test_counts_of_an_earlier_day_move_the_totals_back_and_the_next_fill_rewrites_them(played: World) -> None:
+    world, today = played, timezone.localdate()
+    grid_totals.fill()
+    assert _through() == today - DAY
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    # A case registered (and counted) on an earlier day: say, a backfilled record.
+    earlier = first + 12 * DAY
+    late = _new_case_on(world, earlier)
+    rollup.catch_up()
+    assert _through() == earlier - DAY
+    _assert_grid_tables_equal_the_rows(world, first, today, None)  # the days after: from the rollups
+    assert grid_totals.fill() > 0
+    assert _through() == today - DAY
+    assert grid_totals.mismatched_days() == []
+    _assert_grid_tables_equal_the_rows(world, earlier, today, None)
+    assert late.grid_id in grid_totals.period_sums_by_grid(earlier, earlier, None).ids.tolist()  # type: ignore[union-attr]
+
+
+def _new_case_on(world: World, day: dt.date) -> Case:
+    return new_case(world, IN_A1, channel="web", at=timezone.make_aware(dt.datetime.combine(day, dt.time(9))))
+
+
+@pytest.mark.django_db
+def test_verify_reports_damaged_totals_reads_skip_them_and_rebuild_starts_them_again(
+    played: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, today = played, timezone.localdate()
+    grid_totals.fill()
+    days = list(GridTotals.objects.order_by("day").values_list("day", flat=True))
+    assert len(days) > 3
+    call_command("rollup", "verify")  # agrees
+    GridTotals.objects.filter(day=days[1]).update(data=b"not an array")
+    row = GridTotals.objects.get(day=days[2])
+    GridTotals.objects.filter(day=days[2]).update(slots=row.slots + 1)  # another shape
+    GridTotals.objects.filter(day=days[3]).delete()
+    assert grid_totals.mismatched_days() == days[1:4]
+    with pytest.raises(CommandError, match="3 days of grid totals"):
+        call_command("rollup", "verify")
+    # A read that meets the damaged row takes the rollups, and says so in the log.
+    assert grid_totals.period_sums_by_grid(days[1] + DAY, today, None) is None
+    assert "grid totals unreadable" in caplog.text
+    _assert_grid_tables_equal_the_rows(world, days[1] + DAY, today, world.leader)
+    rebuild.rebuild()
+    assert _through() is None
+    assert not GridTotals.objects.exists()
+    assert grid_totals.period_sums_by_grid(days[0], today, None) is None
+    rollup_catch_up.call()
+    assert _through() == today - DAY
+    assert grid_totals.mismatched_days() == []
+
+
+@pytest.mark.django_db
+def test_totals_are_not_filled_while_a_rebuild_runs_nor_without_rollups(played: World) -> None:
+    RollupState.objects.filter(pk=1).update(rebuilding_since=timezone.now())
+    assert grid_totals.fill() == 0
+    assert _through() is None
+
+
+@pytest.mark.django_db
+def test_without_rollups_there_is_nothing_to_fill() -> None:
+    assert grid_totals.fill() == 0
+    assert grid_totals.mismatched_days() == []
+    assert grid_totals.period_sums_by_grid(D(2026, 1, 1), D(2026, 2, 1)) is None

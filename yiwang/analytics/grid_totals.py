@@ -1,0 +1,239 @@
+"""Every grid's running counts, day by day: the grid tables of any period in two reads (issue 7).
+
+A grid table (the dashboard's lowest grids, the map's colours) sums the period's rollup rows of
+every grid: at 50 000 grids that is 50 000 rows for one month and over half a million for a range
+such as 11 May … 18 November (edge days, weeks, months), 0.1–0.5 s in PostgreSQL whatever the plan.
+Here :class:`GridTotals` keeps, for each day with rollup rows, every grid's counts from the first
+day through that day, as one array (milestone × grid id). The sums over ``start`` … ``end`` are then
+``T(end) − T(start − 1)``: two rows, whatever the period.
+
+The totals are a cache of the rollups, never of the events:
+
+- ``RollupState.grid_totals_through`` is the last day whose totals agree with the rollups. Adding
+  counts of a day (:func:`stale_from`, called by ``rollup.add`` under the state lock) moves it back
+  before that day; a rebuild empties the totals.
+- :func:`fill` (after each rollup catch-up) writes the days after it up to yesterday, from the
+  daily rollup rows, under the same lock.
+- A read (:func:`period_sums_by_grid`) takes the days after it (today, usually) from the rollups,
+  so it is exact whether or not the fill has run; before the first fill, or for a scope that is not
+  a set of grids (a department's), the caller reads the rollups as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from yiwang.analytics.metrics import AREA_ROLES, RATE_MILESTONES, period_sums
+from yiwang.analytics.models import DailyRollup, GridTotals, RollupState
+from yiwang.core.scoping import AreaFields, area_q, scope_of
+from yiwang.grids.models import Grid
+from yiwang.people.models import Role
+
+log = logging.getLogger(__name__)
+
+# What the grid tables read: the 三率's counts, and new and overdue cases for the map.
+GRID_MILESTONES: tuple[str, ...] = (*RATE_MILESTONES, "registered", "overdue")
+GRID_AREA = AreaFields(
+    district="community__district_id", street="community__street_id", community="community_id", grid="id"
+)
+DAY = dt.timedelta(days=1)
+DAYS_PER_TRANSACTION = 31  # the catch-up waits for the state lock at most this many days' reads
+Counts = npt.NDArray[np.int64]
+
+
+class UnreadableTotals(Exception):
+    """A stored row that is not an array of the expected shape (damaged, or of another version)."""
+
+
+def _encode(totals: Counts) -> bytes:
+    return zlib.compress(totals.astype("<i4").tobytes(), 1)
+
+
+def _decode(row: GridTotals | None, slots: int) -> Counts:
+    """The row's array widened to ``slots`` grid ids (zeros: no row)."""
+    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+    if row is None:
+        return out
+    try:
+        flat = np.frombuffer(zlib.decompress(bytes(row.data)), dtype="<i4")
+        stored = flat.reshape(len(GRID_MILESTONES), row.slots)
+    except (zlib.error, ValueError) as exc:
+        raise UnreadableTotals(f"grid totals of {row.day}: {exc}") from exc
+    out[:, : row.slots] = stored[:, :slots]
+    return out
+
+
+def _latest(day: dt.date) -> GridTotals | None:
+    """The row of the last day with rollup rows up to ``day`` (its totals are ``day``'s)."""
+    return GridTotals.objects.filter(day__lte=day).order_by("-day").first()
+
+
+def _scatter(sums: dict[tuple[Any, ...], dict[str, int]], slots: int) -> Counts:
+    """``period_sums`` keyed by grid id as an array (the unplaced rows left out)."""
+    placed = {key[0]: counts for key, counts in sums.items() if key[0] is not None}
+    slots = max(slots, max(placed, default=0) + 1)
+    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+    if placed:
+        ids = np.fromiter(placed, dtype=np.int64, count=len(placed))
+        out[:, ids] = np.array([[c[m] for m in GRID_MILESTONES] for c in placed.values()], dtype=np.int64).T
+    return out
+
+
+def _days_sums(start: dt.date, end: dt.date, slots: int) -> Counts:
+    return _scatter(period_sums(start, end, ("grid_id",), None, milestones=GRID_MILESTONES), slots)
+
+
+def _add(a: Counts, b: Counts) -> Counts:
+    slots = max(a.shape[1], b.shape[1])
+    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+    out[:, : a.shape[1]] += a
+    out[:, : b.shape[1]] += b
+    return out
+
+
+# --- writing ----------------------------------------------------------------------------------------
+def stale_from(day: dt.date) -> None:
+    """Counts of ``day`` were added to the rollups: the totals from that day on no longer agree."""
+    RollupState.objects.filter(pk=1, grid_totals_through__gte=day).update(grid_totals_through=day - DAY)
+
+
+def fill(*, until: dt.date | None = None) -> int:
+    """Write the totals of the days after ``grid_totals_through`` up to ``until`` (yesterday: today's
+    rows change every minute, and a read takes them from the rollups); returns how many days were
+    read. Under the rollup state's lock, :data:`DAYS_PER_TRANSACTION` days per transaction."""
+    until = until or timezone.localdate() - DAY
+    read = 0
+    while True:
+        with transaction.atomic():
+            state = RollupState.objects.select_for_update().filter(pk=1).first()
+            if state is None or state.rebuilding_since is not None:
+                return read
+            through = state.grid_totals_through
+            first = through + DAY if through is not None else _first_rollup_day()
+            if first is None or first > until:
+                return read
+            last = min(until, first + (DAYS_PER_TRANSACTION - 1) * DAY)
+            _write_days(first, last, through)
+            state.grid_totals_through = last
+            state.save(update_fields=["grid_totals_through", "updated_at"])
+            read += (last - first).days + 1
+
+
+def _first_rollup_day() -> dt.date | None:
+    return DailyRollup.objects.aggregate(first=Min("day"))["first"]
+
+
+def _write_days(first: dt.date, last: dt.date, through: dt.date | None) -> None:
+    """Rewrite the rows of ``first`` … ``last`` from the totals through ``through`` and the days'
+    rollup rows (a row written before the counts moved back is replaced)."""
+    previous = _latest(through) if through is not None else None
+    totals = _decode(previous, previous.slots if previous else 0)
+    GridTotals.objects.filter(day__gte=first).delete()
+    rows = []
+    day = first
+    while day <= last:
+        added = _days_sums(day, day, 0)
+        if added.any():
+            totals = _add(totals, added)
+            rows.append(GridTotals(day=day, slots=totals.shape[1], data=_encode(totals)))
+        day += DAY
+    GridTotals.objects.bulk_create(rows)
+
+
+def mismatched_days() -> list[dt.date]:
+    """The days up to ``grid_totals_through`` whose stored totals differ from the rollups' (a row
+    missing or extra included): ``rollup verify`` reports them, ``rollup rebuild`` rewrites them."""
+    through = RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
+    first = _first_rollup_day()
+    if through is None or first is None:
+        return []
+    stored = {row.day: row for row in GridTotals.objects.filter(day__lte=through)}
+    wrong, totals, day = [], _decode(None, 0), first
+    while day <= through:
+        added = _days_sums(day, day, 0)
+        totals = _add(totals, added)
+        row = stored.pop(day, None)
+        if added.any() != (row is not None) or (row is not None and not _agrees(row, totals)):
+            wrong.append(day)
+        day += DAY
+    return sorted([*wrong, *stored])
+
+
+def _agrees(row: GridTotals, totals: Counts) -> bool:
+    try:
+        return bool(np.array_equal(_decode(row, totals.shape[1]), totals)) and row.slots <= totals.shape[1]
+    except UnreadableTotals:
+        return False
+
+
+# --- reading ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GridSums:
+    """The period's counts of the grids ``user`` may see that have any: ``ids`` ascending, and
+    ``counts[m]`` the array of milestone ``m`` in the same order."""
+
+    ids: npt.NDArray[np.int64]
+    counts: dict[str, Counts]
+
+
+def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridSums | None:
+    """Each visible grid's sums of :data:`GRID_MILESTONES` over ``start`` … ``end``, from the totals
+    and the rollup rows of the days after them; None when the totals cannot answer (not filled up to
+    the day before ``start``, a scope that is not a set of grids, a damaged row): read the rollups."""
+    through = RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
+    if through is None or start - DAY > through or start > end:
+        return None
+    allowed = _visible_grids(user)
+    if allowed is None:
+        return None
+    try:
+        high, low = _latest(min(end, through)), _latest(start - DAY)
+        slots = max(high.slots if high else 0, low.slots if low else 0)
+        sums = _decode(high, slots) - _decode(low, slots)
+    except UnreadableTotals:
+        log.exception("grid totals unreadable: reading the rollups instead")
+        return None
+    if end > through:
+        sums = _add(sums, _days_sums(through + DAY, end, slots))
+    keep = sums.any(axis=0)
+    keep[0] = False  # no grid has id 0
+    if allowed is not True:
+        keep &= np.isin(np.arange(keep.size), allowed)
+    ids = np.flatnonzero(keep)
+    return GridSums(ids=ids, counts={m: sums[i, ids] for i, m in enumerate(GRID_MILESTONES)})
+
+
+def _visible_grids(user: Any) -> npt.NDArray[np.int64] | bool | None:
+    """The ids of the grids whose rollup rows ``user`` may aggregate (True: every grid; None: the
+    scope is not a set of grids: a department's rows may lie in any grid). The same rule as
+    ``metrics._scope_filter``, on the grid table."""
+    if user is None:
+        return True
+    scope = scope_of(user)
+    if scope.everything:
+        return True
+    if scope.department_ids:
+        return None
+    q = Q(pk__in=[])
+    if scope.roles.intersection(AREA_ROLES):
+        q |= area_q(scope, GRID_AREA)
+    if Role.GRID_WORKER in scope.roles and scope.grid_ids:
+        q |= Q(pk__in=sorted(scope.grid_ids))
+    try:
+        sql, params = Grid.objects.filter(q).values_list("pk").order_by().query.sql_with_params()
+    except EmptyResultSet:  # an empty scope
+        return np.zeros(0, dtype=np.int64)
+    with connection.cursor() as cursor:  # 50 000 ids: a cursor rather than model instances
+        cursor.execute(sql, params)
+        return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
