@@ -415,12 +415,14 @@ def main() -> None:
     )
     _common.setup_django(BENCH_DIR, f"{profile.name}-{profile.cases}.sqlite3")
     from django.db import connection
+    from django.db.models import Sum
+    from django.db.models.functions import Length
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
-    from yiwang.analytics import rebuild
-    from yiwang.analytics.models import LEVELS
+    from yiwang.analytics import grid_totals, rebuild
+    from yiwang.analytics.models import LEVELS, GridTotals
     from yiwang.cases.models import Case, CaseEvent, Category
 
     vendor = connection.vendor
@@ -467,6 +469,12 @@ def main() -> None:
 
         rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True, progress=at_last_range)
         rebuild_s = time.perf_counter() - t
+    # Every grid's running totals, as the catch-up job writes them after a rebuild (nothing to do
+    # when an earlier run filled them).
+    t = time.perf_counter()
+    totals_days = grid_totals.fill()
+    totals_s = time.perf_counter() - t
+    totals_mb = (GridTotals.objects.aggregate(n=Sum(Length("data")))["n"] or 0) / 2**20
     n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
     level_rows = {lv.model._meta.model_name: lv.model._default_manager.count() for lv in LEVELS}
     user = leader()
@@ -486,6 +494,11 @@ def main() -> None:
             f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; "
             f"ranges counted in {counted_s / 60:.1f} min, then {(rebuild_s - counted_s) / 60:.1f} min of summing "
             "and indexing; rows: " + ", ".join(f"{k} {v:,}" for k, v in level_rows.items()) + " |"
+        )
+    if totals_days:
+        say(
+            f"| grid totals (`grid_totals.fill`, run by the catch-up job) | {totals_s:.0f} s | {totals_days} days "
+            f"read up to yesterday; {GridTotals.objects.count():,} rows, {totals_mb:.0f} MB compressed |"
         )
     say("")
     say("| period | metric | median | plain GROUP BY (reference) | ratio |")
