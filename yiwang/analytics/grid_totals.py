@@ -37,7 +37,7 @@ from django.utils import timezone
 from yiwang.analytics.metrics import AREA_ROLES, RATE_MILESTONES, period_sums
 from yiwang.analytics.models import DailyRollup, GridTotals, RollupState
 from yiwang.core.scoping import AreaFields, area_q, scope_of
-from yiwang.grids.models import Grid
+from yiwang.grids.models import Division, DivisionLevel, Grid
 from yiwang.people.models import Role
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,11 @@ class UnreadableTotals(Exception):
 
 
 def _encode(totals: Counts) -> bytes:
-    return zlib.compress(totals.astype("<i4").tobytes(), 1)
+    # The four byte planes one after the other (all lowest bytes, then the next…): the high ones are
+    # nearly all zero. At 50 000 grids a day is 0.26 MB instead of the plain array's 0.44 MB, and it
+    # decodes in 5 ms instead of 6.
+    planes = totals.astype("<i4").view(np.uint8).reshape(-1, 4).T
+    return zlib.compress(np.ascontiguousarray(planes).tobytes(), 6)
 
 
 def _decode(row: GridTotals | None, slots: int) -> Counts:
@@ -66,8 +70,8 @@ def _decode(row: GridTotals | None, slots: int) -> Counts:
     if row is None:
         return out
     try:
-        flat = np.frombuffer(zlib.decompress(bytes(row.data)), dtype="<i4")
-        stored = flat.reshape(len(GRID_MILESTONES), row.slots)
+        planes = np.frombuffer(zlib.decompress(bytes(row.data)), dtype=np.uint8).reshape(4, -1)
+        stored = np.ascontiguousarray(planes.T).view("<i4").reshape(len(GRID_MILESTONES), row.slots)
     except (zlib.error, ValueError) as exc:
         raise UnreadableTotals(f"grid totals of {row.day}: {exc}") from exc
     out[:, : row.slots] = stored[:, :slots]
@@ -214,6 +218,13 @@ def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridS
     return GridSums(ids=ids, counts={m: sums[i, ids] for i, m in enumerate(GRID_MILESTONES)})
 
 
+def _every_district(ids: frozenset[int]) -> bool:
+    """Whether ``ids`` hold every district (a city's leader): every grid, without listing them."""
+    return (
+        bool(ids) and not Division.objects.filter(level=DivisionLevel.DISTRICT).exclude(pk__in=ids).exists()
+    )
+
+
 def _visible_grids(user: Any) -> npt.NDArray[np.int64] | bool | None:
     """The ids of the grids whose rollup rows ``user`` may aggregate (True: every grid; None: the
     scope is not a set of grids: a department's rows may lie in any grid). The same rule as
@@ -225,6 +236,8 @@ def _visible_grids(user: Any) -> npt.NDArray[np.int64] | bool | None:
         return True
     if scope.department_ids:
         return None
+    if scope.roles.intersection(AREA_ROLES) and _every_district(scope.district_ids):
+        return True
     q = Q(pk__in=[])
     if scope.roles.intersection(AREA_ROLES):
         q |= area_q(scope, GRID_AREA)
