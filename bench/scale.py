@@ -474,7 +474,6 @@ def main() -> None:
     t = time.perf_counter()
     totals_days = grid_totals.fill()
     totals_s = time.perf_counter() - t
-    totals_mb = (GridTotals.objects.aggregate(n=Sum(Length("data")))["n"] or 0) / 2**20
     n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
     level_rows = {lv.model._meta.model_name: lv.model._default_manager.count() for lv in LEVELS}
     user = leader()
@@ -496,6 +495,7 @@ def main() -> None:
             "and indexing; rows: " + ", ".join(f"{k} {v:,}" for k, v in level_rows.items()) + " |"
         )
     if totals_days:
+        totals_mb = (GridTotals.objects.aggregate(n=Sum(Length("data")))["n"] or 0) / 2**20
         say(
             f"| grid totals (`grid_totals.fill`, run by the catch-up job) | {totals_s:.0f} s | {totals_days} days "
             f"read up to yesterday; {GridTotals.objects.count():,} rows, {totals_mb:.0f} MB compressed |"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from typing import Any
 
 import pytest
@@ -141,8 +142,7 @@ def test_verify_reports_damaged_totals_reads_skip_them_and_rebuild_starts_them_a
     assert len(days) > 3
     call_command("rollup", "verify")  # agrees
     GridTotals.objects.filter(day=days[1]).update(data=b"not an array")
-    row = GridTotals.objects.get(day=days[2])
-    GridTotals.objects.filter(day=days[2]).update(slots=row.slots + 1)  # another shape
+    GridTotals.objects.filter(day=days[2]).update(data=zlib.compress(bytes(12)))  # another shape
     GridTotals.objects.filter(day=days[3]).delete()
     assert grid_totals.mismatched_days() == days[1:4]
     with pytest.raises(CommandError, match="3 days of grid totals"):
@@ -172,3 +172,14 @@ def test_without_rollups_there_is_nothing_to_fill() -> None:
     assert grid_totals.fill() == 0
     assert grid_totals.mismatched_days() == []
     assert grid_totals.period_sums_by_grid(D(2026, 1, 1), D(2026, 2, 1)) is None
+
+
+@pytest.mark.django_db
+def test_a_period_before_the_first_counted_day_has_no_grid(played: World) -> None:
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill()
+    sums = grid_totals.period_sums_by_grid(first - 30 * DAY, first - DAY, None)
+    assert sums is not None
+    assert sums.ids.tolist() == []
+    assert scored.lowest_scores(start=first - 30 * DAY, end=first - DAY, group_by="grid") == ([], 0)

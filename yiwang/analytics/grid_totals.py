@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,17 +37,14 @@ from django.utils import timezone
 
 from yiwang.analytics.metrics import AREA_ROLES, RATE_MILESTONES, period_sums
 from yiwang.analytics.models import DailyRollup, GridTotals, RollupState
-from yiwang.core.scoping import AreaFields, area_q, scope_of
-from yiwang.grids.models import Division, DivisionLevel, Grid
+from yiwang.core.scoping import area_q, scope_of
+from yiwang.grids.models import GRID_AREA, Division, DivisionLevel, Grid
 from yiwang.people.models import Role
 
 log = logging.getLogger(__name__)
 
 # What the grid tables read: the 三率's counts, and new and overdue cases for the map.
 GRID_MILESTONES: tuple[str, ...] = (*RATE_MILESTONES, "registered", "overdue")
-GRID_AREA = AreaFields(
-    district="community__district_id", street="community__street_id", community="community_id", grid="id"
-)
 DAY = dt.timedelta(days=1)
 DAYS_PER_TRANSACTION = 31  # the catch-up waits for the state lock at most this many days' reads
 Counts = npt.NDArray[np.int64]
@@ -64,18 +62,16 @@ def _encode(totals: Counts) -> bytes:
     return zlib.compress(np.ascontiguousarray(planes).tobytes(), 6)
 
 
-def _decode(row: GridTotals | None, slots: int) -> Counts:
-    """The row's array widened to ``slots`` grid ids (zeros: no row)."""
-    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+def _decode(row: GridTotals | None) -> Counts:
+    """The row's array, milestone × grid id (no row: no grid)."""
     if row is None:
-        return out
+        return np.zeros((len(GRID_MILESTONES), 0), dtype=np.int64)
     try:
         planes = np.frombuffer(zlib.decompress(bytes(row.data)), dtype=np.uint8).reshape(4, -1)
-        stored = np.ascontiguousarray(planes.T).view("<i4").reshape(len(GRID_MILESTONES), row.slots)
+        stored = np.ascontiguousarray(planes.T).view("<i4").reshape(len(GRID_MILESTONES), -1)
     except (zlib.error, ValueError) as exc:
         raise UnreadableTotals(f"grid totals of {row.day}: {exc}") from exc
-    out[:, : row.slots] = stored[:, :slots]
-    return out
+    return stored.astype(np.int64)
 
 
 def _latest(day: dt.date) -> GridTotals | None:
@@ -83,27 +79,41 @@ def _latest(day: dt.date) -> GridTotals | None:
     return GridTotals.objects.filter(day__lte=day).order_by("-day").first()
 
 
-def _scatter(sums: dict[tuple[Any, ...], dict[str, int]], slots: int) -> Counts:
+def _through() -> dt.date | None:
+    return RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
+
+
+def _scatter(sums: dict[tuple[Any, ...], dict[str, int]]) -> Counts:
     """``period_sums`` keyed by grid id as an array (the unplaced rows left out)."""
     placed = {key[0]: counts for key, counts in sums.items() if key[0] is not None}
-    slots = max(slots, max(placed, default=0) + 1)
-    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+    out = np.zeros((len(GRID_MILESTONES), max(placed, default=0) + 1), dtype=np.int64)
     if placed:
         ids = np.fromiter(placed, dtype=np.int64, count=len(placed))
         out[:, ids] = np.array([[c[m] for m in GRID_MILESTONES] for c in placed.values()], dtype=np.int64).T
     return out
 
 
-def _days_sums(start: dt.date, end: dt.date, slots: int) -> Counts:
-    return _scatter(period_sums(start, end, ("grid_id",), None, milestones=GRID_MILESTONES), slots)
+def _days_sums(start: dt.date, end: dt.date) -> Counts:
+    return _scatter(period_sums(start, end, ("grid_id",), None, milestones=GRID_MILESTONES))
 
 
 def _add(a: Counts, b: Counts) -> Counts:
-    slots = max(a.shape[1], b.shape[1])
-    out = np.zeros((len(GRID_MILESTONES), slots), dtype=np.int64)
+    """``a + b``, the narrower one widened with zeros (grids added since it was written)."""
+    out = np.zeros((len(GRID_MILESTONES), max(a.shape[1], b.shape[1])), dtype=np.int64)
     out[:, : a.shape[1]] += a
     out[:, : b.shape[1]] += b
     return out
+
+
+def _running(first: dt.date, last: dt.date, totals: Counts) -> Iterator[tuple[dt.date, bool, Counts]]:
+    """Each day of ``first`` … ``last``, whether it has rollup rows, and the totals through it
+    (``totals``: those through the day before ``first``)."""
+    day = first
+    while day <= last:
+        added = _days_sums(day, day)
+        totals = _add(totals, added)
+        yield day, bool(added.any()), totals
+        day += DAY
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -141,42 +151,33 @@ def _first_rollup_day() -> dt.date | None:
 def _write_days(first: dt.date, last: dt.date, through: dt.date | None) -> None:
     """Rewrite the rows of ``first`` … ``last`` from the totals through ``through`` and the days'
     rollup rows (a row written before the counts moved back is replaced)."""
-    previous = _latest(through) if through is not None else None
-    totals = _decode(previous, previous.slots if previous else 0)
+    totals = _decode(_latest(through) if through is not None else None)
     GridTotals.objects.filter(day__gte=first).delete()
-    rows = []
-    day = first
-    while day <= last:
-        added = _days_sums(day, day, 0)
-        if added.any():
-            totals = _add(totals, added)
-            rows.append(GridTotals(day=day, slots=totals.shape[1], data=_encode(totals)))
-        day += DAY
-    GridTotals.objects.bulk_create(rows)
+    GridTotals.objects.bulk_create(
+        GridTotals(day=day, data=_encode(running))
+        for day, counted, running in _running(first, last, totals)
+        if counted
+    )
 
 
 def mismatched_days() -> list[dt.date]:
     """The days up to ``grid_totals_through`` whose stored totals differ from the rollups' (a row
     missing or extra included): ``rollup verify`` reports them, ``rollup rebuild`` rewrites them."""
-    through = RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
-    first = _first_rollup_day()
+    through, first = _through(), _first_rollup_day()
     if through is None or first is None:
         return []
     stored = {row.day: row for row in GridTotals.objects.filter(day__lte=through)}
-    wrong, totals, day = [], _decode(None, 0), first
-    while day <= through:
-        added = _days_sums(day, day, 0)
-        totals = _add(totals, added)
+    wrong = []
+    for day, counted, running in _running(first, through, _decode(None)):
         row = stored.pop(day, None)
-        if added.any() != (row is not None) or (row is not None and not _agrees(row, totals)):
+        if counted != (row is not None) or (row is not None and not _agrees(row, running)):
             wrong.append(day)
-        day += DAY
     return sorted([*wrong, *stored])
 
 
 def _agrees(row: GridTotals, totals: Counts) -> bool:
     try:
-        return bool(np.array_equal(_decode(row, totals.shape[1]), totals)) and row.slots <= totals.shape[1]
+        return not _add(_decode(row), -totals).any()
     except UnreadableTotals:
         return False
 
@@ -195,23 +196,23 @@ def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridS
     """Each visible grid's sums of :data:`GRID_MILESTONES` over ``start`` … ``end``, from the totals
     and the rollup rows of the days after them; None when the totals cannot answer (not filled up to
     the day before ``start``, a scope that is not a set of grids, a damaged row): read the rollups."""
-    through = RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
-    if through is None or start - DAY > through or start > end:
+    if start > end:
+        return None
+    through = _through()
+    if through is None or start - DAY > through:
         return None
     allowed = _visible_grids(user)
     if allowed is None:
         return None
     try:
-        high, low = _latest(min(end, through)), _latest(start - DAY)
-        slots = max(high.slots if high else 0, low.slots if low else 0)
-        sums = _decode(high, slots) - _decode(low, slots)
+        sums = _add(_decode(_latest(min(end, through))), -_decode(_latest(start - DAY)))
     except UnreadableTotals:
         log.exception("grid totals unreadable: reading the rollups instead")
         return None
     if end > through:
-        sums = _add(sums, _days_sums(through + DAY, end, slots))
+        sums = _add(sums, _days_sums(through + DAY, end))
     keep = sums.any(axis=0)
-    keep[0] = False  # no grid has id 0
+    keep[:1] = False  # no grid has id 0 (and a period before the first counts has no column)
     if allowed is not True:
         keep &= np.isin(np.arange(keep.size), allowed)
     ids = np.flatnonzero(keep)

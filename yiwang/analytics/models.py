@@ -530,13 +530,12 @@ class RollupState(models.Model):
 
 class GridTotals(models.Model):
     """Every grid's running counts through ``day``: one int32 per milestone of
-    ``grid_totals.GRID_MILESTONES`` and grid id (``slots`` of them: the highest grid id + 1 when
+    ``grid_totals.GRID_MILESTONES`` and grid id (up to the highest grid id with counts when
     written), zlib-compressed. A cache of the daily rollups, so that a grid table of any period is
     the difference of two rows (:mod:`yiwang.analytics.grid_totals`); a day without rollup rows has
     no row."""
 
     day = models.DateField(_("日期"), unique=True)
-    slots = models.PositiveIntegerField(_("网格位数"))
     data = models.BinaryField(_("累计数"))
 
     class Meta:

@@ -5,9 +5,9 @@ number per group: the dashboard's lowest grids and the map's colours.
 needs; at 50 000 grids that costs about a second. Here a grid table is computed from every grid's
 running totals (:mod:`.grid_totals`: two rows whatever the period) with numpy; other groups, and
 grids when the totals cannot answer, from the period's rollup rows (the same levels as
-:func:`.metrics.period_sums`), summed, rated, scored and ordered in one statement. Both write the
-formulas of :func:`.metrics.rates_and_score` in the same order of operations, so all three give the
-same floating-point numbers and the same order. A group is listed when any of
+:func:`.metrics.period_sums`), summed, rated, scored and ordered in one statement. The numpy and
+the SQL forms write the formulas of :func:`.metrics.rates_and_score` in its order of operations, so
+all three give the same floating-point numbers and the same order. A group is listed when any of
 :data:`.grid_totals.GRID_MILESTONES` is not zero over the period."""
 
 from __future__ import annotations

@@ -110,19 +110,15 @@ class GridLabel(models.Model):
         return self.name
 
 
+# The field paths from a grid to the divisions it lies in (for area_q).
+GRID_AREA = AreaFields(
+    district="community__district_id", street="community__street_id", community="community_id", grid="id"
+)
+
+
 class GridQuerySet(models.QuerySet["Grid"]):
     def visible_to(self, user: Any) -> GridQuerySet:
-        return self.filter(
-            area_q(
-                scope_of(user),
-                AreaFields(
-                    district="community__district_id",
-                    street="community__street_id",
-                    community="community_id",
-                    grid="id",
-                ),
-            )
-        )
+        return self.filter(area_q(scope_of(user), GRID_AREA))
 
 
 class Grid(TimeStampedModel):

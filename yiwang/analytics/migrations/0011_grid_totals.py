@@ -15,7 +15,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(unique=True, verbose_name='日期')),
-                ('slots', models.PositiveIntegerField(verbose_name='网格位数')),
                 ('data', models.BinaryField(verbose_name='累计数')),
             ],
             options={
