@@ -286,8 +286,8 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
         ("三率 by street", lambda: metrics.three_rates(group_by="street", **span)),
         ("三率 by department", lambda: metrics.three_rates(group_by="department", **span)),
         (
-            "三率 by grid, every grid as a row (export, report)",
-            lambda: metrics.three_rates(group_by="grid", **span),
+            "三率 of every grid, ranked (the dashboard's export)",
+            lambda: scored.lowest_scores(group_by="grid", limit=None, **span),
         ),
         (
             "三率 by grid, the 50 lowest (dashboard)",

@@ -49,7 +49,7 @@ def _assert_grid_tables_equal_the_rows(world: World, start: dt.date, end: dt.dat
         start=start, end=end, group_by="grid", user=user, milestones=grid_totals.GRID_MILESTONES
     )
     table.sort(key=_python_order)
-    for limit in (1, 3, 50):
+    for limit in (1, 3, 50, None):
         rows, count = scored.lowest_scores(start=start, end=end, group_by="grid", user=user, limit=limit)
         assert count == len(table)
         assert [(r.id, r.name, r.counts, r.score, r.rates, r.grade) for r in rows] == [
@@ -93,6 +93,22 @@ def test_grid_tables_from_the_totals_equal_the_rollup_rows_for_any_period_and_sc
             assert grid_totals.period_sums_by_grid(start, end, world.leader) is not None
         for user in (None, world.leader, world.dispatcher_a, world.grid_worker_a1, world.outsider):
             _assert_grid_tables_equal_the_rows(world, start, end, user)
+
+
+@pytest.mark.django_db
+def test_every_grid_of_a_long_export_is_named_from_the_whole_grid_table(
+    played: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, today = played, timezone.localdate()
+    grid_totals.fill()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    monkeypatch.setattr(scored, "NAMED_BY_ID", 2)  # fewer than the grids with counts
+    rows, _count = scored.lowest_scores(
+        start=first, end=today, group_by="grid", user=world.leader, limit=None
+    )
+    assert len([r for r in rows if r.id is not None]) > 2
+    _assert_grid_tables_equal_the_rows(world, first, today, world.leader)
 
 
 @pytest.mark.django_db
