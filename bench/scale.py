@@ -304,7 +304,8 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
 
 def web_memory() -> tuple[float, float, str]:
     """Resident memory of a fresh process after Django setup, then with the grid index, the
-    active classifier and the map's encoded grid shapes loaded (MB), as a web worker holds them."""
+    active classifier (after one prediction) and the map's encoded grid shapes loaded (MB), as a web
+    worker holds them."""
     code = (
         "import os, django; django.setup()\n"
         "def rss():\n"
@@ -315,6 +316,7 @@ def web_memory() -> tuple[float, float, str]:
         "from yiwang.dispatch.classifier.service import active_classifier\n"
         "n = len(get_index().ids) if hasattr(get_index(), 'ids') else 0\n"
         "clf = active_classifier()\n"
+        "clf is None or clf.predict(['小区路灯不亮'])\n"  # a process that has served a suggestion
         "from yiwang.web.views.mapview import grid_shapes\n"
         "grid_shapes()\n"
         "print(base, rss(), 'classifier' if clf is not None else 'no classifier')\n"
