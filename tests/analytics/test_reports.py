@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from collections import Counter
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -13,12 +14,15 @@ from openpyxl import load_workbook
 from tests.world import World
 from yiwang.analytics import metrics, reports, rollup
 from yiwang.analytics.models import Report, ReportKind, ReportStatus
+from yiwang.cases import actions
 from yiwang.cases.errors import InvalidCaseInput
+from yiwang.cases.models import Case
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = dt.date(2026, 3, 9)
 TODAY = dt.date(2026, 3, 20)
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _rollup(world: World, day: dt.date, street: int, department: int, **counts: int) -> None:
@@ -169,3 +173,44 @@ def test_people_see_their_own_reports_and_district_wide_ones_only_with_a_distric
     assert not Report.objects.visible_to(world.outsider).exists()
     assert system in Report.objects.visible_to(world.admin)
     assert mine not in Report.objects.visible_to(world.admin)
+
+
+def _case(world: World, title: str, phone: str, hours: int) -> Case:
+    return actions.create_case(
+        actor=world.operator,
+        channel="hotline_12345",
+        category="SX-06001",
+        title=title,
+        description=title + "，请尽快处理。",
+        lng=120.005,
+        lat=35.905,
+        reporter_phone=phone,
+        at=dt.datetime.combine(MONDAY, dt.time(9), tzinfo=TZ) + dt.timedelta(hours=hours),
+    )
+
+
+def test_the_workbook_lists_the_periods_hotspots_with_their_cases_within_the_scope(world: World) -> None:
+    a = _case(world, "翠湖花园小区楼下餐馆油烟扰民", "13800000001", 2)
+    b = _case(world, "翠湖花园小区夜宵摊油烟噪音扰民", "13800000002", 30)
+    _case(world, "咨询社保卡补办", "13800000003", 40)
+    _case(world, "翠湖花园小区餐馆油烟扰民", "13800000004", 24 * 8)  # next week
+    report = reports.request_report(actor=world.leader, kind=ReportKind.WEEKLY, day=MONDAY, today=TODAY)
+    assert reports.generate(report.pk)
+    content = Report.objects.get(pk=report.pk).file.read()
+
+    spots = _sheet_rows(content, "热点问题")
+    assert spots[0][:2] == ("热度排名", "热度指数")
+    assert [(r[0], r[6], r[7]) for r in spots[1:]] == [(1, 2, 2)]  # rank, cases, reporters
+    assert "翠湖花园" in f"{spots[1][4]}{spots[1][5]}"
+    detail = _sheet_rows(content, "热点问题明细")
+    assert sorted((r[0], r[1], r[4]) for r in detail[1:]) == sorted(
+        (1, c.number, world.street_a.name) for c in (a, b)
+    )
+    assert all("138" not in str(cell) for row in detail for cell in row)  # no reporter
+
+    # The same week for a dispatcher of the other street: none of those cases, so no hotspot.
+    other = reports.request_report(actor=world.dispatcher_b, kind=ReportKind.WEEKLY, day=MONDAY, today=TODAY)
+    assert reports.generate(other.pk)
+    content = Report.objects.get(pk=other.pk).file.read()
+    assert _sheet_rows(content, "热点问题")[1:] == [("本期无热点问题（同一问题至少两件）",) + (None,) * 7]
+    assert _sheet_rows(content, "热点问题明细")[1:] == []

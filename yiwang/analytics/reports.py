@@ -1,4 +1,5 @@
-"""Weekly and monthly reports as Excel workbooks with charts (issue 7), built from the rollups.
+"""Weekly and monthly reports as Excel workbooks with charts (issue 7), built from the rollups,
+and the period's hotspots (issue 5), mined from the texts of the cases the report's scope holds.
 
 A report is asked for with :func:`request_report` (a person, over their own scope) or by the
 scheduler (:func:`request_scheduled_reports`, district-wide); the worker then runs
@@ -35,6 +36,8 @@ from yiwang.core.models_audit import AuditAction
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from yiwang.dispatch.hotspots import Hotspot
+
 # openpyxl is imported where a workbook is built: a web process that never builds one saves its
 # memory (issue 7's 300 MB per web process).
 
@@ -45,6 +48,8 @@ MILESTONE_TITLES: dict[str, str] = {
     m: str(getattr(DailyRollup._meta.get_field(m), "verbose_name", m)) for m in MILESTONES
 }
 RATE_TITLES = {"response": "响应率", "solve": "解决率", "satisfaction": "满意率"}
+REPORT_HOTSPOTS = 10  # the hottest groups a report lists
+ROWS_PER_QUERY = 500  # case numbers per IN list (SQLite caps a statement's parameters)
 EVALUATION_TITLES = {
     "close_rate": "结案率",
     "on_time_close_rate": "按期结案率",
@@ -183,7 +188,8 @@ def requeue_stale(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
 
 def build_workbook(report: Report, *, progress: Callable[[str], None] | None = None) -> bytes:
     """The report as .xlsx bytes: an overview, 三率 by street and by department with charts, the
-    数字城管 evaluation and a daily trend with a line chart."""
+    数字城管 evaluation, a daily trend with a line chart, and the period's hotspots with the cases
+    of each (the competition's 热点问题表 and 明细表)."""
     say = progress or (lambda _msg: None)
     user = report.requested_by  # None: the scheduler, district-wide
     start, end = report.period_start, report.period_end
@@ -209,6 +215,11 @@ def build_workbook(report: Report, *, progress: Callable[[str], None] | None = N
     )
     say("trend")
     _trend_sheet(wb.create_sheet("每日趋势"), queries.daily_counts(start=start, end=end, user=user))
+    say("hotspots")
+    cases = _cases_of(report)
+    spots = _period_hotspots(cases, start, end)
+    _hotspot_sheet(wb.create_sheet("热点问题"), spots)
+    _hotspot_detail_sheet(wb.create_sheet("热点问题明细"), cases, spots)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -310,3 +321,76 @@ def _trend_sheet(ws: Worksheet, days: list[tuple[dt.date, dict[str, int]]]) -> N
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n))
         chart.width, chart.height = 24, 10
         ws.add_chart(chart, "G2")
+
+
+def _cases_of(report: Report) -> Any:
+    """The cases the report covers: the requester's scope, or every case for the scheduler's
+    district-wide reports (as the rollup sheets, which read ``user=None`` unfiltered)."""
+    from yiwang.cases.models import Case
+
+    user = report.requested_by
+    return Case.objects.all() if user is None else Case.objects.visible_to(user)
+
+
+def _period_hotspots(cases: Any, start: dt.date, end: dt.date) -> list[Hotspot]:
+    """The hottest groups among the cases registered in the period (local days ``start``…``end``),
+    read as the map's hotspot layer reads them: at most its limit of newest cases."""
+    from yiwang.dispatch.hotspots import SNAPSHOT_LIMIT, hotspots_for_cases
+
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time()))
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    return hotspots_for_cases(
+        cases,
+        start=since,
+        end=until,
+        top=REPORT_HOTSPOTS,
+        period_days=(end - start).days + 1,
+        limit=SNAPSHOT_LIMIT,
+    )
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    # Excel has no time zones: local wall-clock time, as the page shows it.
+    return None if moment is None else timezone.localtime(moment).replace(tzinfo=None)
+
+
+def _hotspot_sheet(ws: Worksheet, spots: list[Hotspot]) -> None:
+    _header(
+        ws, ["热度排名", "热度指数", "起始时间", "截止时间", "地点/人群", "问题描述", "案件数", "反映人数"]
+    )
+    for h in spots:
+        ws.append(
+            [
+                h.rank,
+                round(h.heat, 2),
+                _local(h.start),
+                _local(h.end),
+                h.place_or_group,
+                h.description,
+                len(h.message_ids),
+                h.reporters,
+            ]
+        )
+    if not spots:
+        ws.append(["本期无热点问题（同一问题至少两件）"])
+    for column, width in zip("ABCDEFGH", (10, 10, 18, 18, 24, 48, 8, 10), strict=True):
+        ws.column_dimensions[column].width = width
+
+
+def _hotspot_detail_sheet(ws: Worksheet, cases: Any, spots: list[Hotspot]) -> None:
+    """Each hotspot's cases: number, title, time and street; no reporter and no address (the
+    report is a download: only what identifies the problem, not the person)."""
+    _header(ws, ["热度排名", "案件编号", "标题", "登记时间", "街道"])
+    numbers = [n for h in spots for n in h.message_ids]
+    found: dict[str, tuple[str, dt.datetime, str | None]] = {}
+    for i in range(0, len(numbers), ROWS_PER_QUERY):
+        rows = cases.filter(number__in=numbers[i : i + ROWS_PER_QUERY]).values_list(
+            "number", "title", "created_at", "street__name"
+        )
+        found.update({number: (title, created, street) for number, title, created, street in rows})
+    for h in spots:
+        for number in h.message_ids:
+            title, created, street = found[number]
+            ws.append([h.rank, number, title, _local(created), street or ""])
+    for column, width in zip("ABCDE", (10, 20, 40, 18, 16), strict=True):
+        ws.column_dimensions[column].width = width
