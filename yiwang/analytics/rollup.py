@@ -402,6 +402,8 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
     times cheaper than adapting every value."""
     vectors: dict[tuple[int, ...], str] = {}
     days: dict[dt.date, str] = {}
+    # A department as a COPY field and as the last part of the key (row_key), formatted once.
+    depts: dict[int | None, tuple[str, str]] = {}
     for combination, per in counts.items():
         middle = "\t".join(map(_copy_field, combination))
         joined = _copy_field(row_key(combination))
@@ -413,9 +415,12 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
             when = days.get(day)
             if when is None:
                 when = days[day] = day.isoformat()
-            line = f"{when}\t{middle}\t{_copy_field(dept)}\t{text}\n"
+            field = depts.get(dept)
+            if field is None:
+                field = depts[dept] = (_copy_field(dept), row_key((dept,)))
+            line = f"{when}\t{middle}\t{field[0]}\t{text}\n"
             if keyed:  # row_key((day, *combination, dept)), from the parts already formatted
-                yield f"{when}|{joined}|{row_key((dept,))}\t{line}"
+                yield f"{when}|{joined}|{field[1]}\t{line}"
             else:
                 yield line
 
