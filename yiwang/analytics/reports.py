@@ -382,7 +382,7 @@ def _hotspot_detail_sheet(ws: Worksheet, cases: Any, spots: list[Hotspot]) -> No
     report is a download: only what identifies the problem, not the person)."""
     _header(ws, ["热度排名", "案件编号", "标题", "登记时间", "街道"])
     numbers = [n for h in spots for n in h.message_ids]
-    found: dict[str, tuple[str, dt.datetime, str | None]] = {}
+    found: dict[str, tuple[str, dt.datetime | None, str | None]] = {}
     for i in range(0, len(numbers), ROWS_PER_QUERY):
         rows = cases.filter(number__in=numbers[i : i + ROWS_PER_QUERY]).values_list(
             "number", "title", "created_at", "street__name"
@@ -390,7 +390,8 @@ def _hotspot_detail_sheet(ws: Worksheet, cases: Any, spots: list[Hotspot]) -> No
         found.update({number: (title, created, street) for number, title, created, street in rows})
     for h in spots:
         for number in h.message_ids:
-            title, created, street = found[number]
+            # A case deleted since it was mined (in the admin, or a demo reset) still shows its number.
+            title, created, street = found.get(number, ("", None, None))
             ws.append([h.rank, number, title, _local(created), street or ""])
     for column, width in zip("ABCDE", (10, 20, 40, 18, 16), strict=True):
         ws.column_dimensions[column].width = width

@@ -92,8 +92,9 @@ def lowest_scores(
 ) -> tuple[list[Row], int]:
     """The ``limit`` groups (all with None) with the lowest combined score, unscored ones last,
     then by name (code-point order) and id, as :func:`.metrics.three_rates` rows holding
-    :data:`.metrics.RATE_MILESTONES`, and how many groups there are: the dashboard's grid table,
-    ranked by the database."""
+    :data:`.metrics.RATE_MILESTONES`, and how many groups there are: the dashboard's grid table
+    (the page's lowest grids, the export's every grid). Grids are ranked from their running totals
+    when those can answer, anything else by the database."""
     weights = Weights.of(MetricSettings.current())
     if group_by == "grid":
         by_grid = period_sums_by_grid(start, end, user)
