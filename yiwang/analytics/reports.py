@@ -49,7 +49,6 @@ MILESTONE_TITLES: dict[str, str] = {
 }
 RATE_TITLES = {"response": "响应率", "solve": "解决率", "satisfaction": "满意率"}
 REPORT_HOTSPOTS = 10  # the hottest groups a report lists
-ROWS_PER_QUERY = 500  # case numbers per IN list (SQLite caps a statement's parameters)
 EVALUATION_TITLES = {
     "close_rate": "结案率",
     "on_time_close_rate": "按期结案率",
@@ -381,13 +380,14 @@ def _hotspot_detail_sheet(ws: Worksheet, cases: Any, spots: list[Hotspot]) -> No
     """Each hotspot's cases: number, title, time and street; no reporter and no address (the
     report is a download: only what identifies the problem, not the person)."""
     _header(ws, ["热度排名", "案件编号", "标题", "登记时间", "街道"])
-    numbers = [n for h in spots for n in h.message_ids]
-    found: dict[str, tuple[str, dt.datetime | None, str | None]] = {}
-    for i in range(0, len(numbers), ROWS_PER_QUERY):
-        rows = cases.filter(number__in=numbers[i : i + ROWS_PER_QUERY]).values_list(
-            "number", "title", "created_at", "street__name"
-        )
-        found.update({number: (title, created, street) for number, title, created, street in rows})
+    # One IN list: the hotspots hold at most the mined cases (SNAPSHOT_LIMIT, 5,000), well within
+    # SQLite's 32,766 parameters.
+    rows = cases.filter(number__in=[n for h in spots for n in h.message_ids]).values_list(
+        "number", "title", "created_at", "street__name"
+    )
+    found: dict[str, tuple[str, dt.datetime | None, str | None]] = {
+        number: (title, created, street) for number, title, created, street in rows
+    }
     for h in spots:
         for number in h.message_ids:
             # A case deleted since it was mined (in the admin, or a demo reset) still shows its number.

@@ -228,8 +228,8 @@ def _nullable(values: npt.NDArray[Any]) -> list[Any]:
     return [None if v != v else v for v in values.tolist()]  # NaN is the one value unequal to itself
 
 
-# More grids than this are named from the whole grid table: one IN list of them would pass SQLite's
-# limit on a statement's parameters.
+# More grids than this are named from the whole grid table, one read of every name, rather than an
+# IN list of their ids: an export's 50,000 would also pass SQLite's 32,766 parameters.
 NAMED_BY_ID = 1000
 
 
