@@ -1,9 +1,11 @@
 """Fill the rollups from the case timeline, incrementally, without signals (issue 7).
 
 The rules (which event counts as which milestone, what "in time" means) live in :func:`step`; the
-incremental path (:func:`catch_up`), the rebuild (:mod:`.rebuild`) and the check (:func:`verify`,
-used by ``rollup verify``) go through it, so they cannot disagree by construction — only by missing or
-tampered rows, which :func:`verify` reports and ``rollup rebuild`` repairs.
+incremental path (:func:`catch_up`) and the check (:func:`verify`, used by ``rollup verify``) go
+through it. The rebuild (:mod:`.rebuild`) applies the same rules to whole ranges of events at once
+(:mod:`.columnar`, for speed at tens of millions of events); a property test holds the two forms
+equal on random timelines, and ``verify``, replaying with :func:`step`, checks every rebuild. Missing
+or tampered rows are what :func:`verify` reports and ``rollup rebuild`` repairs.
 
 Late commits: event ids are handed out at INSERT, so a long transaction can commit a lower id after
 a higher one was counted. :func:`catch_up` therefore re-reads the last ``overlap`` ids below the
@@ -395,18 +397,15 @@ def _copy_field(value: Any) -> str:
     return text
 
 
-def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
-    """The rows of :func:`daily_rows` as lines of COPY text, led by their key (:func:`row_key`)
-    when ``keyed``: the dimensions are formatted once per combination and the counts once per
-    distinct vector (a few patterns cover most rows), which makes writing a range's rows several
-    times cheaper than adapting every value."""
+def daily_lines(counts: RangeCounts) -> Iterator[str]:
+    """The rows of :func:`daily_rows` as lines of COPY text: the dimensions are formatted once per
+    combination and the counts once per distinct vector (a few patterns cover most rows), which
+    makes writing a range's rows several times cheaper than adapting every value."""
     vectors: dict[tuple[int, ...], str] = {}
     days: dict[dt.date, str] = {}
-    # A department as a COPY field and as the last part of the key (row_key), formatted once.
-    depts: dict[int | None, tuple[str, str]] = {}
+    depts: dict[int | None, str] = {}
     for combination, per in counts.items():
         middle = "\t".join(map(_copy_field, combination))
-        joined = _copy_field(row_key(combination))
         for (day, dept), vector in per.items():
             key = tuple(vector)
             text = vectors.get(key)
@@ -417,28 +416,8 @@ def daily_lines(counts: RangeCounts, *, keyed: bool = False) -> Iterator[str]:
                 when = days[day] = day.isoformat()
             field = depts.get(dept)
             if field is None:
-                field = depts[dept] = (_copy_field(dept), row_key((dept,)))
-            line = f"{when}\t{middle}\t{field[0]}\t{text}\n"
-            if keyed:  # row_key((day, *combination, dept)), from the parts already formatted
-                yield f"{when}|{joined}|{field[1]}\t{line}"
-            else:
-                yield line
-
-
-def write_daily(counts: RangeCounts) -> None:
-    """Append a range's daily counts straight to the daily table, keys included (PostgreSQL, during
-    a rebuild: the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys`
-    later sums the few keys that two ranges share).
-
-    In day order: the counts come case by case, so each day's rows would otherwise be spread over
-    the whole range and a day would cost one page read per row. Written this way a day's rows sit
-    in one run of pages per range (at 10 M cases, four days of the grid table read 146 000 pages
-    when unordered)."""
-    by_day: dict[str, list[str]] = {}
-    for line in daily_lines(counts, keyed=True):
-        by_day.setdefault(line[:10], []).append(line)  # each keyed line starts with its ISO day
-    ordered = (line for day in sorted(by_day) for line in by_day[day])
-    copy_lines(DAILY.model._meta.db_table, ["key", *STAGE_COLUMNS], ordered)
+                field = depts[dept] = _copy_field(dept)
+            yield f"{when}\t{middle}\t{field}\t{text}\n"
 
 
 def stage_counts(stage: str, counts: RangeCounts) -> None:

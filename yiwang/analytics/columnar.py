@@ -1,0 +1,582 @@
+"""The rebuild's replay on columns: the rules of :func:`.rollup.step` applied to a whole range of
+events at once, with numpy.
+
+Why a second form of the rules: a rebuild replays every event ever recorded (58 M at 10 M cases).
+Event by event in Python (:func:`.rollup.replay`) a range of 300,000 events took ~3 s of CPU, most
+of it turning rows into Python objects and stepping through them, which kept a rebuild over its
+10 minutes whatever the number of processes on two cores. Here a range is read as columns
+(PostgreSQL's binary COPY, :func:`read_columns`) and each piece of a case's state (its lead
+department, its two due moments, the two breach records, whether it was resolved in time) is the
+value written by the last event of the case that writes it: a forward fill, :func:`_latest`.
+
+The incremental path and ``rollup verify`` keep :func:`.rollup.step`, so every ``verify`` after a
+rebuild checks the two against each other on the real events; the property test in
+``tests/analytics/test_columnar.py`` compares them on random timelines, including malformed data.
+
+Moments are integers: microseconds since 2000-01-01 UTC, and days since 2000-01-01 (PostgreSQL's
+binary forms of ``timestamptz`` and ``date``). :data:`NONE` stands for an absent department or due
+moment (it is also the binary form of ``-infinity``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+from django.db import connection
+from django.utils import timezone
+
+from yiwang.analytics.models import DAILY, MILESTONES, CaseTrack
+from yiwang.analytics.rollup import (
+    _ACCEPT,
+    _CALLED_BACK,
+    _DISPATCHED,
+    _EMPTY,
+    _EXTENSION_APPROVED,
+    _RECEIVED_FROM_110,
+    _REGISTERED,
+    _REOPENED,
+    _RESOLVED,
+    _RESUMED,
+    _RETURNED,
+    _SATISFACTION,
+    _SIGNED,
+    _SLA_BREACHED,
+    _VERIFICATION_FAILED,
+    _VERIFIED,
+    INDEX,
+    NO_DIMS,
+    TRACK_FIELDS,
+    Dims,
+    EventRow,
+    _data,
+    _moment,
+    read_range,
+)
+from yiwang.analytics.rollup_store import STAGE_COLUMNS, copy_rows
+from yiwang.cases.models import CaseEvent
+
+NONE = np.iinfo(np.int64).min
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+EPOCH_DAY = EPOCH.date()
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+# The kinds the rules read, coded by position + 1 (0: any other kind).
+KINDS: tuple[str, ...] = (
+    _REGISTERED,
+    _RECEIVED_FROM_110,
+    _DISPATCHED,
+    _REOPENED,
+    _SIGNED,
+    _RETURNED,
+    _EXTENSION_APPROVED,
+    _RESUMED,
+    _RESOLVED,
+    _VERIFIED,
+    _VERIFICATION_FAILED,
+    _CALLED_BACK,
+    _SLA_BREACHED,
+)
+_CODE = {kind: i for i, kind in enumerate(KINDS, start=1)}
+# Satisfaction levels coded by position + 1 (0: none, or not one of them).
+SATISFACTIONS: tuple[str, ...] = tuple(_SATISFACTION)
+# Bits of EventColumns.flags.
+CONTACTED, SOLVED, ACCEPT_CLOCK = 1, 2, 4
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """A range's events (grouped by case, in id order within a case), one array per field."""
+
+    case: np.ndarray  # int64
+    kind: np.ndarray  # int16, a code of KINDS
+    at: np.ndarray  # int64 microseconds
+    day: np.ndarray  # int32 local day
+    lead: np.ndarray  # int64: the lead department a dispatch or reopening names, or NONE
+    due: np.ndarray  # int64 microseconds: the due moment the event carries, or NONE
+    flags: np.ndarray  # int16 bits: CONTACTED, SOLVED (call-backs), ACCEPT_CLOCK (breaches)
+    satisfaction: np.ndarray  # int16, a code of SATISFACTIONS
+
+    def __len__(self) -> int:
+        return len(self.case)
+
+
+def micros(moment: dt.datetime | None) -> int:
+    return NONE if moment is None else (moment - EPOCH) // _MICROSECOND
+
+
+def moment_of(value: int) -> dt.datetime | None:
+    return None if value == NONE else EPOCH + dt.timedelta(microseconds=int(value))
+
+
+def _fields(kind: str, data: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """(lead, due, flags, satisfaction) of one event, as :func:`.rollup.step` reads its data."""
+    if kind in (_DISPATCHED, _REOPENED):
+        lead = data.get("lead")
+        return (NONE if lead is None else int(lead)), micros(_moment(data.get("accept_due_at"))), 0, 0
+    if kind in (_SIGNED, _EXTENSION_APPROVED):
+        return NONE, micros(_moment(data.get("resolve_due_at"))), 0, 0
+    if kind == _CALLED_BACK:
+        flags = (CONTACTED if data.get("contacted") else 0) | (SOLVED if data.get("solved") else 0)
+        level = data.get("satisfaction")
+        code = SATISFACTIONS.index(level) + 1 if isinstance(level, str) and level in _SATISFACTION else 0
+        return NONE, NONE, flags, code
+    if kind == _SLA_BREACHED:
+        return NONE, NONE, (ACCEPT_CLOCK if data.get("clock") == _ACCEPT else 0), 0
+    return NONE, NONE, 0, 0
+
+
+def columns_from_rows(rows: Sequence[EventRow]) -> EventColumns:
+    """Columns from rows as :func:`.rollup.read_range` returns them (the data of the kinds the rules
+    read, parsed here in Python: SQLite, and the reference the tests compare the SQL with)."""
+    fields = [_fields(kind, _data(text) if text else _EMPTY) for _, kind, _, _, text in rows]
+    lead, due, flags, satisfaction = zip(*fields, strict=True) if fields else ((), (), (), ())
+    return EventColumns(
+        case=np.array([r[0] for r in rows], dtype=np.int64),
+        kind=np.array([_CODE.get(r[1], 0) for r in rows], dtype=np.int16),
+        at=np.array([micros(r[2]) for r in rows], dtype=np.int64),
+        day=np.array([(r[3] - EPOCH_DAY).days for r in rows], dtype=np.int32),
+        lead=np.array(lead, dtype=np.int64),
+        due=np.array(due, dtype=np.int64),
+        flags=np.array(flags, dtype=np.int16),
+        satisfaction=np.array(satisfaction, dtype=np.int16),
+    )
+
+
+# --- reading on PostgreSQL: the data's fields extracted by the database, sent in binary -----------
+def _truthy_sql(value: str) -> str:
+    # Python's truth of a JSON value: absent, null, false, 0, "", [] and {} are false.
+    falsy = ", ".join(f"'{v}'::jsonb" for v in ("null", "false", "0", '""', "[]", "{}"))
+    return f"COALESCE({value} NOT IN ({falsy}), false)"
+
+
+def _moment_sql(text: str) -> str:
+    # A due moment as :func:`.rollup._moment` reads it: text in ISO form, else none (->> gives a
+    # number or an object as text that cannot match).
+    return f"CASE WHEN {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN CAST({text} AS timestamptz) END"
+
+
+_NONE_SQL = f"CAST('{NONE}' AS bigint)"
+# Each field as one array of the range's events (array_send: PostgreSQL's binary form, a header
+# then each element's length and bytes), in no particular order: numpy sorts them. Rows would be
+# handed over by the driver one Python object per value, which cost more than the replay; an ORDER
+# BY would sort in the database what numpy sorts faster. No element is ever null (checked).
+_COLUMNS_SQL = (
+    "SELECT {arrays} FROM (SELECT e.id, e.case_id, e.at, {day} AS day, "
+    "CAST(COALESCE(array_position(%s, CAST(e.kind AS text)), 0) AS smallint) AS kind, "
+    "CASE WHEN e.kind IN (%s, %s) THEN COALESCE(CAST(e.data ->> 'lead' AS bigint), {none}) ELSE {none} END AS lead, "
+    "CASE WHEN e.kind IN (%s, %s) THEN e.data ->> 'accept_due_at' "
+    "WHEN e.kind IN (%s, %s) THEN e.data ->> 'resolve_due_at' END AS due_text, "
+    "CAST(CASE WHEN e.kind = %s THEN CAST({contacted} AS integer) * {c} + CAST({solved} AS integer) * {s} "
+    "WHEN e.kind = %s AND e.data -> 'clock' = to_jsonb(CAST(%s AS text)) THEN {a} ELSE 0 END AS smallint) AS flags, "
+    "CAST(CASE WHEN e.kind = %s AND jsonb_typeof(e.data -> 'satisfaction') = 'string' "
+    "THEN COALESCE(array_position(%s, e.data ->> 'satisfaction'), 0) ELSE 0 END AS smallint) AS satisfaction "
+    "FROM {events} e WHERE e.case_id >= %s AND e.case_id < %s AND e.id <= %s) events"
+)
+# (field, expression over the subquery, its binary type): the order of the arrays.
+_ARRAYS = (
+    ("id", "id", ">i8"),
+    ("case", "case_id", ">i8"),
+    ("kind", "kind", ">i2"),
+    ("at", "at", ">i8"),
+    ("day", "day", ">i4"),
+    ("lead", "lead", ">i8"),
+    ("due", "COALESCE({due}, '-infinity')", ">i8"),
+    ("flags", "flags", ">i2"),
+    ("satisfaction", "satisfaction", ">i2"),
+)
+
+
+def _array(data: bytes | None, dtype: str) -> np.ndarray:
+    """A one-dimensional array without nulls from its binary form (array_send)."""
+    if data is None:  # array_agg of no rows
+        return np.empty(0, dtype=dtype)
+    dimensions, has_nulls = int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big")
+    if dimensions != 1 or has_nulls:
+        raise ValueError("expected a one-dimensional array without nulls")
+    elements = np.frombuffer(data, dtype=[("length", ">i4"), ("value", dtype)], offset=20)
+    return elements["value"]
+
+
+def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
+    """The events (id ≤ ``upto``) of the cases with ids in [lo, hi) as columns, in case then id
+    order. On PostgreSQL the database extracts the fields the rules read from the JSON data (as
+    :func:`_fields` does in Python) and sends each field as one binary array, read without a Python
+    object per value; elsewhere from :func:`.rollup.read_range`."""
+    if connection.vendor != "postgresql":
+        return columns_from_rows(read_range(lo, hi, upto=upto))
+    q = connection.ops.quote_name
+    day, day_params = connection.ops.datetime_cast_date_sql("e.at", (), timezone.get_current_timezone_name())
+    arrays = ", ".join(
+        f"array_send(array_agg({expression.format(due=_moment_sql('due_text'))}))"
+        for _, expression, _ in _ARRAYS
+    )
+    sql = _COLUMNS_SQL.format(
+        arrays=arrays,
+        day=day,
+        none=_NONE_SQL,
+        contacted=_truthy_sql("e.data -> 'contacted'"),
+        solved=_truthy_sql("e.data -> 'solved'"),
+        c=CONTACTED,
+        s=SOLVED,
+        a=ACCEPT_CLOCK,
+        events=q(CaseEvent._meta.db_table),
+    )
+    params = [
+        *day_params,
+        list(KINDS),
+        _DISPATCHED,
+        _REOPENED,
+        _DISPATCHED,
+        _REOPENED,
+        _SIGNED,
+        _EXTENSION_APPROVED,
+        _CALLED_BACK,
+        _SLA_BREACHED,
+        _ACCEPT,
+        _CALLED_BACK,
+        list(SATISFACTIONS),
+        lo,
+        hi,
+        upto,
+    ]
+    connection.ensure_connection()
+    # A psycopg cursor binding on the server (Django's binds on the client, which rules out binary
+    # results): the bytea values arrive as bytes, not as hex text.
+    with psycopg.Cursor(connection.connection) as raw:
+        raw.execute(sql, params, binary=True)
+        row = raw.fetchone()
+    assert row is not None
+    fields = {name: _array(data, dtype) for (name, _, dtype), data in zip(_ARRAYS, row, strict=True)}
+    order = np.lexsort((fields["id"], fields["case"]))
+    return EventColumns(
+        case=fields["case"][order].astype(np.int64),
+        kind=fields["kind"][order].astype(np.int16),
+        at=fields["at"][order].astype(np.int64),
+        day=fields["day"][order].astype(np.int32),
+        lead=fields["lead"][order].astype(np.int64),
+        due=fields["due"][order].astype(np.int64),
+        flags=fields["flags"][order].astype(np.int16),
+        satisfaction=fields["satisfaction"][order].astype(np.int16),
+    )
+
+
+# --- the replay -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tracks:
+    """Each case's track after its last event (the columns of :class:`.models.CaseTrack`)."""
+
+    case: np.ndarray
+    lead: np.ndarray
+    accept_due: np.ndarray
+    resolve_due: np.ndarray
+    accept_breached: np.ndarray
+    resolve_breached: np.ndarray
+    resolved_in_time: np.ndarray
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """``case_id`` then :data:`.rollup.TRACK_FIELDS`, as Python values."""
+        for values in zip(
+            self.case.tolist(),
+            self.lead.tolist(),
+            self.accept_due.tolist(),
+            self.resolve_due.tolist(),
+            self.accept_breached.tolist(),
+            self.resolve_breached.tolist(),
+            self.resolved_in_time.tolist(),
+            strict=True,
+        ):
+            case, lead, accept_due, resolve_due, *breaches = values
+            yield (
+                case,
+                None if lead == NONE else lead,
+                moment_of(accept_due),
+                moment_of(resolve_due),
+                *breaches,
+            )
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    """A range's daily counts: one row per (dimension combination, day, lead department)."""
+
+    combinations: list[Dims]
+    combination: np.ndarray  # int64 positions in ``combinations``
+    day: np.ndarray  # int32 days since 2000-01-01
+    department: np.ndarray  # int64, NONE for none
+    counts: np.ndarray  # int64, one column per milestone
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """(day, *DIMENSIONS, *MILESTONES) as Python values, like :func:`.rollup.daily_rows`."""
+        for combination, day, department, vector in zip(
+            self.combination.tolist(),
+            self.day.tolist(),
+            self.department.tolist(),
+            self.counts.tolist(),
+            strict=True,
+        ):
+            d, s, c, g, cat, ch = self.combinations[combination]
+            dept = None if department == NONE else department
+            yield (EPOCH_DAY + dt.timedelta(days=day), d, s, c, g, cat, ch, dept, *vector)
+
+
+def _latest(writes: np.ndarray, values: np.ndarray, initial: Any, start: np.ndarray) -> np.ndarray:
+    """Per event, the value the last event of its case up to and including it wrote (``values`` at
+    the positions where ``writes``), or ``initial`` when none of them wrote."""
+    positions = np.arange(len(writes))
+    last = np.maximum.accumulate(np.where(writes, positions, -1))
+    return np.where(last >= start, values[np.maximum(last, 0)], initial)
+
+
+def replay(ev: EventColumns) -> tuple[np.ndarray, np.ndarray, Tracks]:
+    """Apply the rules to every event: (the milestones each event counts, one row per event and a
+    column per milestone; the lead department each is counted under; each case's final track)."""
+    n = len(ev)
+    first = np.ones(n, dtype=bool)
+    first[1:] = ev.case[1:] != ev.case[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+
+    def of(*kinds: str) -> np.ndarray:
+        return np.isin(ev.kind, [_CODE[k] for k in kinds])
+
+    dispatch = of(_DISPATCHED, _REOPENED)
+    returned, resumed, reworked = of(_RETURNED), of(_RESUMED), of(_VERIFICATION_FAILED)
+    signed, extended, resolved, verified = of(_SIGNED), of(_EXTENSION_APPROVED), of(_RESOLVED), of(_VERIFIED)
+    breached = of(_SLA_BREACHED)
+    accept_clock = (ev.flags & ACCEPT_CLOCK) != 0
+    nothing = np.full(n, NONE, dtype=np.int64)
+
+    lead = _latest(dispatch | returned, np.where(dispatch, ev.lead, NONE), NONE, start)
+    accept_due = _latest(dispatch | returned | resumed, np.where(dispatch, ev.due, NONE), NONE, start)
+    accept_breached = _latest(dispatch | (breached & accept_clock), breached, False, start)
+    resolve_due = _latest(
+        dispatch | signed | returned | extended | resumed | reworked,
+        np.where(signed | extended, ev.due, nothing),
+        NONE,
+        start,
+    )
+    resolve_breached = _latest(
+        dispatch | signed | reworked | (breached & ~accept_clock), breached, False, start
+    )
+    signed_in_time = signed & ~accept_breached & ((accept_due == NONE) | (ev.at <= accept_due))
+    resolved_now = resolved & ~resolve_breached & ((resolve_due == NONE) | (ev.at <= resolve_due))
+    resolved_in_time = _latest(resolved | dispatch | reworked, resolved_now, False, start)
+
+    counts = np.zeros((n, len(MILESTONES)), dtype=np.int64)
+    called_back = of(_CALLED_BACK)
+    for milestone, mask in (
+        ("registered", of(_REGISTERED, _RECEIVED_FROM_110)),
+        ("dispatched", dispatch),
+        ("reopened", of(_REOPENED)),
+        ("signed", signed),
+        ("signed_in_time", signed_in_time),
+        ("resolved", resolved),
+        ("resolved_in_time", resolved_now),
+        ("closed", verified),
+        ("closed_in_time", verified & resolved_in_time),
+        ("called_back", called_back),
+        ("contacted", called_back & ((ev.flags & CONTACTED) != 0)),
+        ("solved", called_back & ((ev.flags & SOLVED) != 0)),
+        ("overdue", breached),
+        ("reworked", reworked),
+    ):
+        counts[:, INDEX[milestone]] = mask
+    for code, level in enumerate(SATISFACTIONS, start=1):
+        counts[:, INDEX[level]] = called_back & (ev.satisfaction == code)
+
+    last = np.ones(n, dtype=bool)  # each case's last event
+    last[:-1] = first[1:]
+    tracks = Tracks(
+        case=ev.case[last],
+        lead=lead[last],
+        accept_due=accept_due[last],
+        resolve_due=resolve_due[last],
+        accept_breached=accept_breached[last],
+        resolve_breached=resolve_breached[last],
+        resolved_in_time=resolved_in_time[last],
+    )
+    return counts, lead, tracks
+
+
+def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[DailyCounts, Tracks]:
+    """Replay ``ev`` and sum what each event counts per (the case's dimensions, day, lead
+    department); ``dims`` gives each case's dimensions (:func:`.rollup.dims_between`)."""
+    counts, lead, tracks = replay(ev)
+    combinations: dict[Dims, int] = {}
+    per_case = np.array(
+        [
+            combinations.setdefault(dims.get(case, NO_DIMS), len(combinations))
+            for case in tracks.case.tolist()
+        ],
+        dtype=np.int64,
+    )
+    case_of_event = np.cumsum(np.append(True, ev.case[1:] != ev.case[:-1])) - 1 if len(ev) else per_case
+    counted = counts.any(axis=1)
+    combination = per_case[case_of_event][counted]
+    day, department, counts = ev.day[counted], lead[counted], counts[counted]
+    order = np.lexsort((department, day, combination))
+    combination, day, department, counts = combination[order], day[order], department[order], counts[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (
+        (combination[1:] != combination[:-1]) | (day[1:] != day[:-1]) | (department[1:] != department[:-1])
+    )
+    starts = np.flatnonzero(new)
+    sums = np.add.reduceat(counts, starts, axis=0) if len(starts) else counts
+    daily = DailyCounts(list(combinations), combination[starts], day[starts], department[starts], sums)
+    return daily, tracks
+
+
+# --- writing on PostgreSQL: binary COPY -----------------------------------------------------------
+# A column to COPY: its values (numbers in the column's binary type, or bytes ("S") for text) and
+# which rows are null (None: none).
+Column = tuple[np.ndarray, np.ndarray | None]
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _widths(values: np.ndarray, nulls: np.ndarray | None) -> np.ndarray | int:
+    """Each row's length in a column (-1: null), or the one length of all its rows."""
+    if values.dtype.kind == "S":
+        lengths = np.strings.str_len(values)
+    elif nulls is None:
+        return values.dtype.itemsize
+    else:
+        lengths = np.full(len(values), values.dtype.itemsize)
+    return lengths if nulls is None else np.where(nulls, -1, lengths)
+
+
+def _layouts(widths: list[np.ndarray | int], n: int) -> np.ndarray:
+    """Which layout (the lengths of its fields) each row has, as one number per row."""
+    layout = np.zeros(n, dtype=np.int64)
+    for width in widths:
+        if isinstance(width, np.ndarray):
+            distinct, digit = np.unique(width, return_inverse=True)
+            layout = layout * len(distinct) + digit.ravel()
+    return layout
+
+
+def _records(columns: Sequence[Column], rows: np.ndarray, lengths: list[int]) -> bytes:
+    """``rows`` (which all have the field ``lengths``) as binary COPY tuples."""
+    fields: list[tuple[str, Any]] = [("n", ">i2")]
+    for j, ((values, _), length) in enumerate(zip(columns, lengths, strict=True)):
+        fields.append((f"l{j}", ">i4"))
+        if length > 0:
+            fields.append(
+                (f"v{j}", f"S{length}" if values.dtype.kind == "S" else values.dtype.newbyteorder(">"))
+            )
+    record = np.empty(len(rows), dtype=np.dtype(fields))
+    record["n"] = len(columns)
+    for j, ((values, _), length) in enumerate(zip(columns, lengths, strict=True)):
+        record[f"l{j}"] = length
+        if length > 0:
+            record[f"v{j}"] = values[rows]
+    return record.tobytes()
+
+
+def binary_copy_data(columns: Sequence[Column], runs: np.ndarray) -> bytes:
+    """Rows given as columns, in PostgreSQL's binary COPY format, in the order of ``runs`` (rows
+    with the same value, e.g. a day, come out together, in ascending order of the value).
+
+    Each tuple is its field count, then each field's length (-1 for null) and bytes. Rows with the
+    same lengths are one fixed-size record, so numpy lays them out a layout at a time (a range of
+    daily rows has a few dozen: which dimensions are empty, the key's and the channel's lengths);
+    each layout's part of each run is then put in its place."""
+    widths = [_widths(values, nulls) for values, nulls in columns]
+    layout = _layouts(widths, len(runs))
+    order = np.lexsort((runs, layout))  # by layout, then run
+    pieces: list[tuple[int, memoryview]] = []
+    for rows in np.split(order, np.flatnonzero(np.diff(layout[order])) + 1) if len(order) else []:
+        lengths = [int(w[rows[0]]) if isinstance(w, np.ndarray) else w for w in widths]
+        data = memoryview(_records(columns, rows, lengths))
+        size = len(data) // len(rows)
+        values = runs[rows]
+        bounds = (np.flatnonzero(np.diff(values)) + 1).tolist()
+        for lo, hi in zip([0, *bounds], [*bounds, len(rows)], strict=True):
+            pieces.append((int(values[lo]), data[lo * size : hi * size]))
+    pieces.sort(key=lambda piece: piece[0])  # stable: a run's layouts stay in layout order
+    return b"".join([_SIGNATURE, bytes(8), *(piece for _, piece in pieces), b"\xff\xff"])
+
+
+def copy_binary(table: str, names: Sequence[str], columns: Sequence[Column], runs: np.ndarray) -> None:
+    q = connection.ops.quote_name
+    statement = f"COPY {q(table)} ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.write(binary_copy_data(columns, runs))
+
+
+def _optional(values: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Ids that may be absent (None in an object array, or NONE) as a column of ``dtype``."""
+    if values.dtype == object:
+        nulls = np.fromiter((v is None for v in values.tolist()), dtype=bool, count=len(values))
+    else:
+        nulls = values == NONE
+    return np.where(nulls, 0, values).astype(dtype), nulls
+
+
+def _text(values: np.ndarray, nulls: np.ndarray) -> np.ndarray:
+    # Ids as the decimal text row_key writes, '' for none: each distinct id formatted once.
+    distinct, position = np.unique(np.where(nulls, NONE, values), return_inverse=True)
+    texts = np.where(distinct == NONE, b"", distinct.astype("S20"))
+    return texts[position.ravel()]
+
+
+def _join(*parts: np.ndarray) -> np.ndarray:
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = np.strings.add(np.strings.add(joined, b"|"), part)
+    return joined
+
+
+def daily_columns(daily: DailyCounts) -> list[Column]:
+    """The columns of the daily table: ``key``, then :data:`.rollup_store.STAGE_COLUMNS` (day,
+    dimensions, milestones). Keys as :func:`.rollup.row_key` writes them, joined by numpy from the
+    texts of each distinct day, dimension combination and department."""
+    by_combination = np.array(daily.combinations, dtype=object).reshape(-1, 6)
+    ids = [_optional(by_combination[:, i], ">i8") for i in range(5)]
+    channels = np.array([str(ch).encode() for ch in by_combination[:, 5].tolist()], dtype="S")
+    combination_texts = _join(*(_text(values, nulls) for values, nulls in ids), channels)
+    days, day_of = np.unique(daily.day, return_inverse=True)
+    day_texts = np.array(
+        [(EPOCH_DAY + dt.timedelta(days=d)).isoformat().encode() for d in days.tolist()], dtype="S"
+    )
+    department = _optional(daily.department, ">i8")
+    key = _join(day_texts[day_of.ravel()], combination_texts[daily.combination], _text(*department))
+    columns: list[Column] = [(key, None), (daily.day.astype(">i4"), None)]
+    columns += [(values[daily.combination], nulls[daily.combination]) for values, nulls in ids]
+    columns += [(channels[daily.combination], None), department]
+    columns += [(daily.counts[:, i].astype(">i4"), None) for i in range(len(MILESTONES))]
+    return columns
+
+
+def track_columns(tracks: Tracks) -> list[Column]:
+    """The columns of :class:`.models.CaseTrack` (``case_id`` then :data:`.rollup.TRACK_FIELDS`)."""
+    return [
+        (tracks.case.astype(">i8"), None),
+        _optional(tracks.lead, ">i4"),
+        _optional(tracks.accept_due, ">i8"),
+        _optional(tracks.resolve_due, ">i8"),
+        (tracks.accept_breached.astype("?"), None),
+        (tracks.resolve_breached.astype("?"), None),
+        (tracks.resolved_in_time.astype("?"), None),
+    ]
+
+
+def add_to_daily(daily: DailyCounts) -> None:
+    """Append a range's daily rows to the daily table, keys included (PostgreSQL, during a rebuild:
+    the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys` later sums
+    the few keys two ranges share). In day order: the counts come case by case, and a day's rows
+    would otherwise be spread over the whole range (a day would then cost one page read per row;
+    at 10 M cases four days of the grid table read 146,000 pages when unordered)."""
+    names = ["key", *STAGE_COLUMNS]
+    copy_binary(DAILY.model._meta.db_table, names, daily_columns(daily), daily.day)
+
+
+def write_tracks(tracks: Tracks) -> None:
+    table, names = CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS]
+    if connection.vendor == "postgresql":
+        copy_binary(table, names, track_columns(tracks), np.zeros(len(tracks.case), dtype=np.int64))
+    else:
+        copy_rows(table, names, tracks.rows())
