@@ -30,7 +30,7 @@ import psycopg
 from django.db import connection
 from django.utils import timezone
 
-from yiwang.analytics.models import DAILY, MILESTONES, CaseTrack
+from yiwang.analytics.models import DAILY, DIMENSIONS, MILESTONES, CaseTrack, Level
 from yiwang.analytics.rollup import (
     _ACCEPT,
     _CALLED_BACK,
@@ -57,7 +57,7 @@ from yiwang.analytics.rollup import (
     _moment,
     read_range,
 )
-from yiwang.analytics.rollup_store import STAGE_COLUMNS, copy_rows
+from yiwang.analytics.rollup_store import copy_rows
 from yiwang.cases.models import CaseEvent
 
 NONE = np.iinfo(np.int64).min
@@ -301,27 +301,71 @@ class Tracks:
 
 
 @dataclass(frozen=True)
-class DailyCounts:
-    """A range's daily counts: one row per (dimension combination, day, lead department)."""
+class Rows:
+    """The rows of one level of the rollups, as columns: the period (days since 2000-01-01: the
+    period's first day), each dimension the level keeps as integers (ids, NONE for none; the
+    channel as a position in ``channels``) and the counts (one column per milestone)."""
 
-    combinations: list[Dims]
-    combination: np.ndarray  # int64 positions in ``combinations``
-    day: np.ndarray  # int32 days since 2000-01-01
-    department: np.ndarray  # int64, NONE for none
-    counts: np.ndarray  # int64, one column per milestone
+    period: np.ndarray
+    dims: dict[str, np.ndarray]
+    channels: list[str]
+    counts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.period)
+
+    def values(self, name: str) -> list[Any]:
+        """A dimension's values as Python values (None for none)."""
+        if name == "channel":
+            return [self.channels[i] for i in self.dims[name].tolist()]
+        return [None if v == NONE else v for v in self.dims[name].tolist()]
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
-        """(day, *DIMENSIONS, *MILESTONES) as Python values, like :func:`.rollup.daily_rows`."""
-        for combination, day, department, vector in zip(
-            self.combination.tolist(),
-            self.day.tolist(),
-            self.department.tolist(),
-            self.counts.tolist(),
-            strict=True,
-        ):
-            d, s, c, g, cat, ch = self.combinations[combination]
-            dept = None if department == NONE else department
-            yield (EPOCH_DAY + dt.timedelta(days=day), d, s, c, g, cat, ch, dept, *vector)
+        """(period, *dimensions, *MILESTONES) as Python values (for the daily level, the rows of
+        :func:`.rollup.daily_rows`)."""
+        periods = [EPOCH_DAY + dt.timedelta(days=d) for d in self.period.tolist()]
+        dims = [self.values(name) for name in self.dims]
+        for period, *rest in zip(periods, *dims, self.counts.tolist(), strict=True):
+            yield (period, *rest[:-1], *rest[-1])
+
+
+def _grouped(
+    period: np.ndarray, dims: dict[str, np.ndarray], channels: list[str], counts: np.ndarray
+) -> Rows:
+    """Sum the rows that share a period and dimensions."""
+    keys = [period, *dims.values()]
+    order = np.lexsort(keys[::-1])  # the period first
+    keys = [key[order] for key in keys]
+    new = np.zeros(len(order), dtype=bool)
+    new[:1] = True
+    for key in keys:
+        new[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(new)
+    sums = np.add.reduceat(counts[order], starts, axis=0) if len(starts) else counts
+    return Rows(
+        keys[0][starts], {name: key[starts] for name, key in zip(dims, keys[1:], strict=True)}, channels, sums
+    )
+
+
+_EPOCH64 = np.datetime64(EPOCH_DAY, "D")
+_MONDAY = 5  # 2000-01-01 was a Saturday: days since then, plus 5, count weekdays from a Monday
+
+
+def period_starts(days: np.ndarray, period: str) -> np.ndarray:
+    """The first day of the ``period`` holding each day (as :data:`.models.PERIOD_START`)."""
+    if period == "day":
+        return days
+    if period == "week":
+        return days - (days + _MONDAY) % 7
+    unit = {"month": "M", "year": "Y"}[period]
+    dates = _EPOCH64 + days.astype("timedelta64[D]")
+    return (dates.astype(f"datetime64[{unit}]").astype("datetime64[D]") - _EPOCH64).astype(np.int32)
+
+
+def project(rows: Rows, level: Level) -> Rows:
+    """The daily ``rows`` summed into ``level``'s periods and dimensions."""
+    dims = {name: rows.dims[name] for name in level.dims}
+    return _grouped(period_starts(rows.period, level.period), dims, rows.channels, rows.counts)
 
 
 def _latest(writes: np.ndarray, values: np.ndarray, initial: Any, start: np.ndarray) -> np.ndarray:
@@ -402,9 +446,10 @@ def replay(ev: EventColumns) -> tuple[np.ndarray, np.ndarray, Tracks]:
     return counts, lead, tracks
 
 
-def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[DailyCounts, Tracks]:
-    """Replay ``ev`` and sum what each event counts per (the case's dimensions, day, lead
-    department); ``dims`` gives each case's dimensions (:func:`.rollup.dims_between`)."""
+def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[Rows, Tracks]:
+    """Replay ``ev`` and sum what each event counts per (day, the case's dimensions, lead
+    department): the daily level's rows. ``dims`` gives each case's dimensions
+    (:func:`.rollup.dims_between`)."""
     counts, lead, tracks = replay(ev)
     combinations: dict[Dims, int] = {}
     per_case = np.array(
@@ -414,20 +459,21 @@ def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[DailyCount
         ],
         dtype=np.int64,
     )
-    case_of_event = np.cumsum(np.append(True, ev.case[1:] != ev.case[:-1])) - 1 if len(ev) else per_case
+    channels: dict[str, int] = {}
+    table = np.array(
+        [
+            [NONE if v is None else v for v in combination[:5]]
+            + [channels.setdefault(combination[5], len(channels))]
+            for combination in combinations
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 6)
     counted = counts.any(axis=1)
-    combination = per_case[case_of_event][counted]
-    day, department, counts = ev.day[counted], lead[counted], counts[counted]
-    order = np.lexsort((department, day, combination))
-    combination, day, department, counts = combination[order], day[order], department[order], counts[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (
-        (combination[1:] != combination[:-1]) | (day[1:] != day[:-1]) | (department[1:] != department[:-1])
-    )
-    starts = np.flatnonzero(new)
-    sums = np.add.reduceat(counts, starts, axis=0) if len(starts) else counts
-    daily = DailyCounts(list(combinations), combination[starts], day[starts], department[starts], sums)
-    return daily, tracks
+    case_of_event = np.cumsum(np.append(True, ev.case[1:] != ev.case[:-1])) - 1 if len(ev) else per_case
+    of_row = per_case[case_of_event[counted]]
+    columns = {name: table[of_row, i] for i, name in enumerate(DIMENSIONS[:6])}
+    columns["department_id"] = lead[counted]
+    return _grouped(ev.day[counted], columns, list(channels), counts[counted]), tracks
 
 
 # --- writing on PostgreSQL: binary COPY -----------------------------------------------------------
@@ -530,25 +576,27 @@ def _join(*parts: np.ndarray) -> np.ndarray:
     return joined
 
 
-def daily_columns(daily: DailyCounts) -> list[Column]:
-    """The columns of the daily table: ``key``, then :data:`.rollup_store.STAGE_COLUMNS` (day,
-    dimensions, milestones). Keys as :func:`.rollup.row_key` writes them, joined by numpy from the
-    texts of each distinct day, dimension combination and department."""
-    by_combination = np.array(daily.combinations, dtype=object).reshape(-1, 6)
-    ids = [_optional(by_combination[:, i], ">i8") for i in range(5)]
-    channels = np.array([str(ch).encode() for ch in by_combination[:, 5].tolist()], dtype="S")
-    combination_texts = _join(*(_text(values, nulls) for values, nulls in ids), channels)
-    days, day_of = np.unique(daily.day, return_inverse=True)
-    day_texts = np.array(
-        [(EPOCH_DAY + dt.timedelta(days=d)).isoformat().encode() for d in days.tolist()], dtype="S"
-    )
-    department = _optional(daily.department, ">i8")
-    key = _join(day_texts[day_of.ravel()], combination_texts[daily.combination], _text(*department))
-    columns: list[Column] = [(key, None), (daily.day.astype(">i4"), None)]
-    columns += [(values[daily.combination], nulls[daily.combination]) for values, nulls in ids]
-    columns += [(channels[daily.combination], None), department]
-    columns += [(daily.counts[:, i].astype(">i4"), None) for i in range(len(MILESTONES))]
-    return columns
+def level_columns(rows: Rows, level: Level) -> list[Column]:
+    """The columns of ``level``'s table: ``key``, the period, the dimensions, the milestones. Keys
+    as :func:`.rollup.row_key` writes them, joined by numpy from the texts of each distinct
+    period, id and channel."""
+    periods, period_of = np.unique(rows.period, return_inverse=True)
+    texts = [
+        np.array([(EPOCH_DAY + dt.timedelta(days=d)).isoformat().encode() for d in periods.tolist()], "S")
+    ]
+    columns: list[Column] = [(rows.period.astype(">i4"), None)]
+    parts = [texts[0][period_of.ravel()]]
+    for name in level.dims:
+        if name == "channel":
+            channels = np.array([c.encode() for c in rows.channels], dtype="S")[rows.dims[name]]
+            columns.append((channels, None))
+            parts.append(channels)
+        else:
+            values, nulls = _optional(rows.dims[name], ">i8")
+            columns.append((values, nulls))
+            parts.append(_text(values, nulls))
+    columns += [(rows.counts[:, i].astype(">i4"), None) for i in range(len(MILESTONES))]
+    return [(_join(*parts), None), *columns]
 
 
 def track_columns(tracks: Tracks) -> list[Column]:
@@ -564,14 +612,17 @@ def track_columns(tracks: Tracks) -> list[Column]:
     ]
 
 
-def add_to_daily(daily: DailyCounts) -> None:
-    """Append a range's daily rows to the daily table, keys included (PostgreSQL, during a rebuild:
-    the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys` later sums
-    the few keys two ranges share). In day order: the counts come case by case, and a day's rows
-    would otherwise be spread over the whole range (a day would then cost one page read per row;
-    at 10 M cases four days of the grid table read 146,000 pages when unordered)."""
-    names = ["key", *STAGE_COLUMNS]
-    copy_binary(DAILY.model._meta.db_table, names, daily_columns(daily), daily.day)
+def add_rows(daily: Rows, levels: Sequence[Level]) -> None:
+    """Append a range's rows to each of ``levels`` (the daily level and the coarser ones summed
+    straight from it), keys included: PostgreSQL, during a rebuild, when these tables have no
+    unique key and :func:`.rollup_store.merge_duplicate_keys` later sums the few keys two ranges
+    share. In period order: the counts come case by case, and a day's rows would otherwise be
+    spread over the whole range (a day would then cost one page read per row; at 10 M cases four
+    days of the grid table read 146,000 pages when unordered)."""
+    for level in levels:
+        rows = daily if level is DAILY else project(daily, level)
+        names = ["key", level.period_field, *level.dims, *MILESTONES]
+        copy_binary(level.model._meta.db_table, names, level_columns(rows, level), rows.period)
 
 
 def write_tracks(tracks: Tracks) -> None:
