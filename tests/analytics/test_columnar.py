@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import columnar, rollup
-from yiwang.analytics.models import DAILY, DIMENSIONS, LEVELS, MILESTONES, PERIOD_START, DailyRollup
+from yiwang.analytics.models import DIMENSIONS, MILESTONES, DailyRollup
 from yiwang.analytics.rollup import DATA_KINDS, Dims, EventRow, RangeCounts
 from yiwang.cases.choices import EventKind
 from yiwang.cases.models import CaseEvent
@@ -132,31 +132,6 @@ def test_a_dispatch_then_a_late_signature_counts_as_signed_but_not_in_time() -> 
     ]
 
 
-@settings(max_examples=60, deadline=None)
-@given(cases=st.lists(st.lists(EVENT, max_size=10), min_size=1, max_size=4))
-def test_the_coarser_levels_summed_on_columns_are_those_the_incremental_path_keys(
-    cases: list[list[tuple[str, int, dict[str, Any]]]],
-) -> None:
-    daily, _ = columnar.daily_counts(columnar.columns_from_rows(_rows(cases)), dict(enumerate(DIMS, start=1)))
-    by_key = {row[:8]: list(row[8:]) for row in daily.rows()}
-    for level in LEVELS:
-        projected = {
-            row[: 1 + len(level.dims)]: list(row[1 + len(level.dims) :])
-            for row in columnar.project(daily, level).rows()
-        }
-        assert projected == rollup.project(level, by_key), level.model.__name__
-
-
-def test_period_starts_on_columns_are_those_of_the_incremental_path() -> None:
-    days = [dt.date(2024, 12, 20) + dt.timedelta(days=n) for n in range(800)]
-    offsets = np.array([(day - columnar.EPOCH_DAY).days for day in days], dtype=np.int32)
-    for period, start_of in PERIOD_START.items():
-        starts = columnar.period_starts(offsets, period)
-        assert [columnar.EPOCH_DAY + dt.timedelta(days=int(d)) for d in starts] == [
-            start_of(d) for d in days
-        ], period
-
-
 def test_a_range_without_events_replays_to_nothing() -> None:
     daily, tracks = columnar.daily_counts(columnar.columns_from_rows([]), {})
     assert list(daily.rows()) == []
@@ -206,7 +181,7 @@ def test_binary_copy_writes_keys_empty_dimensions_and_channels_as_the_rules_do(d
         ]
     )
     daily, _ = columnar.daily_counts(columnar.columns_from_rows(rows), {1: DIMS[0], 2: DIMS[1]})
-    columnar.add_rows(daily, [DAILY])
+    columnar.add_to_daily(daily)
     fields = ["key", "day", *DIMENSIONS, *MILESTONES]
     stored = sorted(DailyRollup.objects.values_list(*fields))
     expected = sorted((rollup.row_key(row[:8]), *row) for row in daily.rows())

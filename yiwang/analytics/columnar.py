@@ -347,27 +347,6 @@ def _grouped(
     )
 
 
-_EPOCH64 = np.datetime64(EPOCH_DAY, "D")
-_MONDAY = 5  # 2000-01-01 was a Saturday: days since then, plus 5, count weekdays from a Monday
-
-
-def period_starts(days: np.ndarray, period: str) -> np.ndarray:
-    """The first day of the ``period`` holding each day (as :data:`.models.PERIOD_START`)."""
-    if period == "day":
-        return days
-    if period == "week":
-        return days - (days + _MONDAY) % 7
-    unit = {"month": "M", "year": "Y"}[period]
-    dates = _EPOCH64 + days.astype("timedelta64[D]")
-    return (dates.astype(f"datetime64[{unit}]").astype("datetime64[D]") - _EPOCH64).astype(np.int32)
-
-
-def project(rows: Rows, level: Level) -> Rows:
-    """The daily ``rows`` summed into ``level``'s periods and dimensions."""
-    dims = {name: rows.dims[name] for name in level.dims}
-    return _grouped(period_starts(rows.period, level.period), dims, rows.channels, rows.counts)
-
-
 def _latest(writes: np.ndarray, values: np.ndarray, initial: Any, start: np.ndarray) -> np.ndarray:
     """Per event, the value the last event of its case up to and including it wrote (``values`` at
     the positions where ``writes``), or ``initial`` when none of them wrote."""
@@ -612,17 +591,14 @@ def track_columns(tracks: Tracks) -> list[Column]:
     ]
 
 
-def add_rows(daily: Rows, levels: Sequence[Level]) -> None:
-    """Append a range's rows to each of ``levels`` (the daily level and the coarser ones summed
-    straight from it), keys included: PostgreSQL, during a rebuild, when these tables have no
-    unique key and :func:`.rollup_store.merge_duplicate_keys` later sums the few keys two ranges
-    share. In period order: the counts come case by case, and a day's rows would otherwise be
-    spread over the whole range (a day would then cost one page read per row; at 10 M cases four
-    days of the grid table read 146,000 pages when unordered)."""
-    for level in levels:
-        rows = daily if level is DAILY else project(daily, level)
-        names = ["key", level.period_field, *level.dims, *MILESTONES]
-        copy_binary(level.model._meta.db_table, names, level_columns(rows, level), rows.period)
+def add_to_daily(daily: Rows) -> None:
+    """Append a range's daily rows to the daily table, keys included (PostgreSQL, during a rebuild:
+    the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys` later sums the
+    few keys two ranges share). In day order: the counts come case by case, and a day's rows would
+    otherwise be spread over the whole range (a day would then cost one page read per row; at 10 M
+    cases four days of the grid table read 146,000 pages when unordered)."""
+    names = ["key", DAILY.period_field, *DAILY.dims, *MILESTONES]
+    copy_binary(DAILY.model._meta.db_table, names, level_columns(daily, DAILY), daily.period)
 
 
 def write_tracks(tracks: Tracks) -> None:

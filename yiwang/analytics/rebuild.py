@@ -4,19 +4,20 @@ The counting rules are those of the incremental path (:func:`.rollup.step`); wha
 order of work. A case's events only ever change that case's track, so the cases are split into
 ranges of ids and each range is replayed on its own (:func:`.columnar.read_columns` and
 :func:`.columnar.daily_counts`: the range's events as numpy columns, the rules applied to all of
-them at once), by several processes on PostgreSQL. Ranges may finish in any order, and two ranges
-may count the same key (cases of both on the same day, grid, category, channel and department), so
-their rows are written without a unique key:
+them at once), by several processes on PostgreSQL. Ranges may finish in any order, and two ranges may count the same daily key (cases of
+both on the same day, grid, category, channel and department), so the daily rows are written
+without a unique key:
 
-* on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table
-  and into the coarser levels that would otherwise be summed from the daily table
-  (:func:`from_daily`), whose indexes and unique keys are dropped at the start; at the end the few
-  shared keys are summed into one row (:func:`.rollup_store.merge_duplicate_keys`), the other levels
-  are summed from the smallest level already filled, and every index and key is built again from
-  the models' declarations, in two sessions at once (:data:`FINISH_STEPS`);
+* on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table, whose
+  indexes and unique key are dropped at the start; at the end the few shared keys are summed into
+  one row (:func:`.rollup_store.merge_duplicate_keys`);
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
-  range appends its daily rows to a stage table, summed into the daily rows at the end, and each
-  coarser level is then summed from the smallest level already filled, in one transaction.
+  range appends to a stage table, summed into the daily rows at the end.
+
+Then each coarser level is filled from the smallest level already filled, with their indexes set
+aside, and every index and key is built again from the models' declarations: on PostgreSQL in two
+sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes beside the coarser
+levels), on SQLite in one transaction.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +50,7 @@ from yiwang.analytics.rollup import (
     smallest_source,
 )
 from yiwang.analytics.rollup_store import (
-    add_constraints,
     add_declared,
-    add_indexes,
-    analyze,
     bulk_session,
     create_stage,
     derive,
@@ -105,7 +103,7 @@ def _begin(force: bool) -> int:
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent, GridTotals)
         if _direct():
-            drop_secondary(*(level.model for level in [DAILY, *from_daily()]))
+            drop_secondary(DAILY.model)
         else:
             create_stage(STAGE, shared=True)
         state.high_water = high
@@ -135,12 +133,12 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
     """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and add their counts."""
     events = columnar.read_columns(lo, hi, upto=high)
     daily, tracks = columnar.daily_counts(events, dims_between(lo, hi))
-    # Appended to tables without indexes: adding each range to the indexed daily table cost far
-    # more than counting (every range touches every day's part of five indexes). A worker dying
-    # half-way leaves the rebuild unfinished (the state says so), and the next one starts afresh.
+    # Only the daily rows, appended: adding each range to the indexed daily table cost far more
+    # than counting (every range touches every day's part of five indexes). A worker dying half-way
+    # leaves the rebuild unfinished (the state says so), and the next one starts afresh.
     with transaction.atomic():
         if _direct():
-            columnar.add_rows(daily, [DAILY, *from_daily()])
+            columnar.add_to_daily(daily)
         else:
             stage_rows(STAGE, daily.rows())
         columnar.write_tracks(tracks)
@@ -151,64 +149,36 @@ def _coarser() -> list[Level]:
     return [level for level in fill_order() if level is not DAILY]
 
 
-def _sources() -> list[tuple[Level, Level]]:
-    """Each coarser level with the level it is summed from: the smallest level already filled that
-    keeps its dimensions."""
-    filled, sources = [DAILY], []
+def _derive_coarser() -> None:
+    # Each coarser level summed in one statement from the smallest level already filled that keeps
+    # its dimensions.
+    filled = [DAILY]
     for level in _coarser():
-        sources.append((level, smallest_source(level, filled)))
+        derive(level, smallest_source(level, filled))
         filled.append(level)
-    return sources
-
-
-def from_daily() -> list[Level]:
-    """The coarser levels summed straight from the daily rows (on PostgreSQL, each range writes
-    these too: summing them from the 41 M daily rows of 10 M cases took most of the rebuild's end)."""
-    return [level for level, source in _sources() if source is DAILY]
-
-
-def _derive_coarser(filled: Sequence[Level]) -> None:
-    # Each level not yet ``filled`` summed in one statement from its source.
-    for level, source in _sources():
-        if level not in filled:
-            derive(level, source)
 
 
 def _merge_daily() -> None:
     merge_duplicate_keys(DAILY)
-    analyze(DAILY.model)
-    add_constraints(DAILY.model)
+    add_declared(DAILY.model)
 
 
 def _fill_coarser() -> None:
-    written = from_daily()
-    for level in written:
-        merge_duplicate_keys(level)
-    add_declared(*(level.model for level in written))
-    with indexes_set_aside(*(level.model for level, _ in _sources() if level not in written)):
-        _derive_coarser(written)
+    with indexes_set_aside(*(level.model for level in _coarser())):
+        _derive_coarser()
 
 
-def _daily_indexes(part: int) -> Callable[[], None]:
-    def build() -> None:
-        add_indexes(DAILY.model, DAILY.model._meta.indexes[part::2])
-
-    return build
-
-
-# The end of a PostgreSQL rebuild, in two steps of two parts, each part in its own session (one
-# statement at a time each, so the two cores both work). First the daily table's shared keys summed
-# and its unique key built, beside the coarser levels: the ranges' ones merged, the others summed
-# from them (none reads the daily table). Then the daily table's other indexes, half in each session.
-FINISH_STEPS: tuple[dict[str, Callable[[], None]], ...] = (
-    {"daily": _merge_daily, "coarser": _fill_coarser},
-    {"daily indexes 1": _daily_indexes(0), "daily indexes 2": _daily_indexes(1)},
-)
-FINISH_PARTS = {name: part for step in FINISH_STEPS for name, part in step.items()}
+# The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
+# statement at a time, so the two cores both work): the daily table's shared keys summed and its
+# indexes built, and the coarser levels summed from the daily rows. The second does not wait for the
+# first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
+# daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
+# an exclusive lock) waits for the coarser levels' transaction to end.
+FINISH_PARTS: dict[str, Callable[[], None]] = {"daily": _merge_daily, "coarser": _fill_coarser}
 
 
 def finish_part(part: str) -> None:
-    """One part of the end of a PostgreSQL rebuild (a key of :data:`FINISH_PARTS`), in its own
+    """One half of the end of a PostgreSQL rebuild (a key of :data:`FINISH_PARTS`), in its own
     transaction. A rebuild that dies here leaves its mark set; ``--force`` starts again."""
     with transaction.atomic():
         bulk_session()
@@ -256,16 +226,17 @@ def rebuild(
         for n, result in enumerate(counted, start=1):
             done(result, n)
         if _direct():
-            for step in FINISH_STEPS:
-                list(
-                    pool.imap_unordered(rebuild_worker.finish_part, step) if pool else map(finish_part, step)
-                )
+            list(
+                pool.imap_unordered(rebuild_worker.finish_part, FINISH_PARTS)
+                if pool
+                else map(finish_part, FINISH_PARTS)
+            )
         else:
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
                 bulk_session()
                 fill_from_stage(STAGE)
                 drop_stage(STAGE)
-                _derive_coarser([DAILY])
+                _derive_coarser()
     finally:
         if pool is not None:
             pool.terminate()

@@ -158,46 +158,27 @@ def add_declared(*tables: type[models.Model]) -> None:
     """On PostgreSQL, ANALYZE ``tables`` and build the indexes and constraints their models declare
     (after :func:`drop_secondary`; from the models, so a rebuild that died between the two is
     mended by the next one). A unique constraint comes back only if the rows keep it."""
-    analyze(*tables)
-    for model in tables:
-        add_indexes(model, model._meta.indexes)
-        add_constraints(model)
-
-
-def analyze(*tables: type[models.Model]) -> None:
-    # Rows written by COPY from other sessions leave a table without statistics, and the index
-    # builds and the derived levels' GROUP BY plan from them.
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # First: rows written by COPY from other sessions leave the table without statistics, and
+        # the index builds and the derived levels' GROUP BY plan from them.
         for model in tables:
             cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
-
-
-def add_indexes(model: type[models.Model], indexes: Sequence[models.Index]) -> None:
-    """On PostgreSQL, build ``indexes`` (some of those ``model`` declares)."""
-    if connection.vendor != "postgresql":
-        return
     with connection.schema_editor(atomic=False) as editor:
-        for index in indexes:
-            editor.add_index(model, index)
-
-
-def add_constraints(model: type[models.Model]) -> None:
-    """On PostgreSQL, add the constraints ``model`` declares."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.schema_editor(atomic=False) as editor:
-        for constraint in model._meta.constraints:
-            # The rollups' keys: plain unique columns.
-            if (
-                isinstance(constraint, models.UniqueConstraint)
-                and constraint.fields
-                and constraint.condition is None
-            ):
-                _add_unique(model, constraint)
-            else:
-                editor.add_constraint(model, constraint)
+        for model in tables:
+            for index in model._meta.indexes:
+                editor.add_index(model, index)
+            for constraint in model._meta.constraints:
+                # The rollups' keys: plain unique columns.
+                if (
+                    isinstance(constraint, models.UniqueConstraint)
+                    and constraint.fields
+                    and constraint.condition is None
+                ):
+                    _add_unique(model, constraint)
+                else:
+                    editor.add_constraint(model, constraint)
 
 
 def _add_unique(model: type[models.Model], constraint: models.UniqueConstraint) -> None:
