@@ -5,7 +5,7 @@ Why a second form of the rules: a rebuild replays every event ever recorded (58 
 Event by event in Python (:func:`.rollup.replay`) a range of 300,000 events took ~3 s of CPU, most
 of it turning rows into Python objects and stepping through them, which kept a rebuild over its
 10 minutes whatever the number of processes on two cores. Here a range is read as columns
-(PostgreSQL's binary COPY, :func:`read_columns`) and each piece of a case's state (its lead
+(binary arrays from PostgreSQL, :func:`read_columns`) and each piece of a case's state (its lead
 department, its two due moments, the two breach records, whether it was resolved in time) is the
 value written by the last event of the case that writes it: a forward fill, :func:`_latest`.
 
@@ -156,7 +156,9 @@ def _truthy_sql(value: str) -> str:
 
 def _moment_sql(text: str) -> str:
     # A due moment as :func:`.rollup._moment` reads it: text in ISO form, else none (->> gives a
-    # number or an object as text that cannot match).
+    # number or an object as text that cannot match). A text that looks ISO but names no moment
+    # (2026-02-30) stops the rebuild with the database's error, where Python reads none: the
+    # actions never write one.
     return f"CASE WHEN {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN CAST({text} AS timestamptz) END"
 
 
@@ -302,9 +304,9 @@ class Tracks:
 
 @dataclass(frozen=True)
 class Rows:
-    """The rows of one level of the rollups, as columns: the period (days since 2000-01-01: the
-    period's first day), each dimension the level keeps as integers (ids, NONE for none; the
-    channel as a position in ``channels``) and the counts (one column per milestone)."""
+    """Rows of the rollups as columns: the period (days since 2000-01-01: the period's first day),
+    each dimension as integers (ids, NONE for none; the channel as a position in ``channels``) and
+    the counts (one column per milestone)."""
 
     period: np.ndarray
     dims: dict[str, np.ndarray]
