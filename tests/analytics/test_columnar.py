@@ -138,6 +138,7 @@ def test_a_range_without_events_replays_to_nothing() -> None:
     assert list(tracks.rows()) == []
 
 
+@pytest.mark.postgres
 def test_the_database_reads_the_fields_of_the_data_as_python_does(world: World) -> None:
     """On PostgreSQL the fields come from SQL over the JSON; they must equal what the Python reader
     takes from the same rows. Events are written directly: the actions never write most of these

@@ -9,9 +9,11 @@ of it turning rows into Python objects and stepping through them, which kept a r
 department, its two due moments, the two breach records, whether it was resolved in time) is the
 value written by the last event of the case that writes it: a forward fill, :func:`_latest`.
 
-The incremental path and ``rollup verify`` keep :func:`.rollup.step`, so every ``verify`` after a
-rebuild checks the two against each other on the real events; the property test in
-``tests/analytics/test_columnar.py`` compares them on random timelines, including malformed data.
+Used on PostgreSQL, where the database extracts the data's fields. On SQLite the rebuild replays
+event by event (the fields would be parsed in Python either way, and that replay is faster than
+feeding the columns). The incremental path and ``rollup verify`` keep :func:`.rollup.step`, so every
+``verify`` after a rebuild checks the two against each other on the real events; the property test
+in ``tests/analytics/test_columnar.py`` compares them on random timelines, including malformed data.
 
 Moments are integers: microseconds since 2000-01-01 UTC, and days since 2000-01-01 (PostgreSQL's
 binary forms of ``timestamptz`` and ``date``). :data:`NONE` stands for an absent department or due
@@ -55,9 +57,7 @@ from yiwang.analytics.rollup import (
     EventRow,
     _data,
     _moment,
-    read_range,
 )
-from yiwang.analytics.rollup_store import copy_rows
 from yiwang.cases.models import CaseEvent
 
 NONE = np.iinfo(np.int64).min
@@ -131,8 +131,8 @@ def _fields(kind: str, data: Mapping[str, Any]) -> tuple[int, int, int, int]:
 
 
 def columns_from_rows(rows: Sequence[EventRow]) -> EventColumns:
-    """Columns from rows as :func:`.rollup.read_range` returns them (the data of the kinds the rules
-    read, parsed here in Python: SQLite, and the reference the tests compare the SQL with)."""
+    """Columns from rows as :func:`.rollup.read_range` returns them, the data of the kinds the rules
+    read parsed in Python: the reference the tests hold the database's extraction to."""
     fields = [_fields(kind, _data(text) if text else _EMPTY) for _, kind, _, _, text in rows]
     lead, due, flags, satisfaction = zip(*fields, strict=True) if fields else ((), (), (), ())
     return EventColumns(
@@ -206,11 +206,9 @@ def _array(data: bytes | None, dtype: str) -> np.ndarray:
 
 def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
     """The events (id ≤ ``upto``) of the cases with ids in [lo, hi) as columns, in case then id
-    order. On PostgreSQL the database extracts the fields the rules read from the JSON data (as
+    order (PostgreSQL). The database extracts the fields the rules read from the JSON data (as
     :func:`_fields` does in Python) and sends each field as one binary array, read without a Python
-    object per value; elsewhere from :func:`.rollup.read_range`."""
-    if connection.vendor != "postgresql":
-        return columns_from_rows(read_range(lo, hi, upto=upto))
+    object per value."""
     q = connection.ops.quote_name
     day, day_params = connection.ops.datetime_cast_date_sql("e.at", (), timezone.get_current_timezone_name())
     arrays = ", ".join(
@@ -604,8 +602,7 @@ def add_to_daily(daily: Rows) -> None:
 
 
 def write_tracks(tracks: Tracks) -> None:
-    table, names = CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS]
-    if connection.vendor == "postgresql":
-        copy_binary(table, names, track_columns(tracks), np.zeros(len(tracks.case), dtype=np.int64))
-    else:
-        copy_rows(table, names, tracks.rows())
+    names = ["case_id", *TRACK_FIELDS]
+    copy_binary(
+        CaseTrack._meta.db_table, names, track_columns(tracks), np.zeros(len(tracks.case), dtype=np.int64)
+    )

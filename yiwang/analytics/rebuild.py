@@ -2,14 +2,15 @@
 
 The counting rules are those of the incremental path (:func:`.rollup.step`); what changes is the
 order of work. A case's events only ever change that case's track, so the cases are split into
-ranges of ids and each range is replayed on its own (:func:`.columnar.read_columns` and
-:func:`.columnar.daily_counts`: the range's events as numpy columns, the rules applied to all of
-them at once), by several processes on PostgreSQL. Ranges may finish in any order, and two ranges may count the same daily key (cases of
-both on the same day, grid, category, channel and department), so the daily rows are written
-without a unique key:
+ranges of ids and each range is replayed on its own, by several processes on PostgreSQL. There a
+range is read and replayed as numpy columns (:func:`.columnar.read_columns` and
+:func:`.columnar.daily_counts`: the rules applied to all its events at once); on SQLite event by
+event (:func:`.rollup.read_range` and :func:`.rollup.replay`). Ranges may finish in any order,
+and two ranges may count the same daily key (cases of both on the same day, grid, category, channel
+and department), so the daily rows are written without a unique key:
 
-* on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table, whose
-  indexes and unique key are dropped at the start; at the end the few shared keys are summed into
+* on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table,
+  whose indexes and unique key are dropped at the start; at the end the few shared keys are summed into
   one row (:func:`.rollup_store.merge_duplicate_keys`);
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
   range appends to a stage table, summed into the daily rows at the end.
@@ -41,17 +42,23 @@ from django.utils import timezone
 from yiwang.analytics import columnar, rebuild_worker
 from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, GridTotals, Level, ProcessedEvent
 from yiwang.analytics.rollup import (
+    TRACK_FIELDS,
+    RangeCounts,
     _lock_state,
     case_ranges,
     catch_up,
     dims_between,
     fill_order,
     overlap_window,
+    read_range,
+    replay,
     smallest_source,
+    stage_counts,
 )
 from yiwang.analytics.rollup_store import (
     add_declared,
     bulk_session,
+    copy_rows,
     create_stage,
     derive,
     drop_secondary,
@@ -60,7 +67,6 @@ from yiwang.analytics.rollup_store import (
     fill_from_stage,
     indexes_set_aside,
     merge_duplicate_keys,
-    stage_rows,
 )
 from yiwang.cases.models import CaseEvent
 
@@ -130,18 +136,27 @@ def _recent(lo: int, hi: int, high: int, window: int) -> list[int]:
 
 
 def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
-    """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and add their counts."""
+    """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and add their counts.
+
+    Only the daily rows, appended: adding each range to the indexed daily table cost far more than
+    counting (every range touches every day's part of five indexes). A worker dying half-way leaves
+    the rebuild unfinished (the state says so), and the next one starts afresh."""
+    dims = dims_between(lo, hi)
+    if not _direct():
+        # SQLite: event by event. There the data's fields would be parsed in Python either way, and
+        # feeding them to the columns took twice the CPU of this replay (measured on a district).
+        rows = read_range(lo, hi, upto=high)
+        counts: RangeCounts = {}
+        tracks = replay(rows, dims, counts)
+        with transaction.atomic():
+            stage_counts(STAGE, counts)
+            copy_rows(CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS], (t.row() for t in tracks))
+        return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
     events = columnar.read_columns(lo, hi, upto=high)
-    daily, tracks = columnar.daily_counts(events, dims_between(lo, hi))
-    # Only the daily rows, appended: adding each range to the indexed daily table cost far more
-    # than counting (every range touches every day's part of five indexes). A worker dying half-way
-    # leaves the rebuild unfinished (the state says so), and the next one starts afresh.
+    daily, columns = columnar.daily_counts(events, dims)
     with transaction.atomic():
-        if _direct():
-            columnar.add_to_daily(daily)
-        else:
-            stage_rows(STAGE, daily.rows())
-        columnar.write_tracks(tracks)
+        columnar.add_to_daily(daily)
+        columnar.write_tracks(columns)
     return RangeResult(len(events), _recent(lo, hi, high, window) if len(events) else [])
 
 
