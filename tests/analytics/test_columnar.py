@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,57 @@ DIMS: list[Dims] = [
 ]
 
 
+def _fields(kind: str, data: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """(lead, due, flags, satisfaction) of one event, as :func:`.rollup.step` reads its data."""
+    if kind in (rollup._DISPATCHED, rollup._REOPENED):
+        lead = data.get("lead")
+        return (
+            (columnar.NONE if lead is None else int(lead)),
+            columnar.micros(rollup._moment(data.get("accept_due_at"))),
+            0,
+            0,
+        )
+    if kind in (rollup._SIGNED, rollup._EXTENSION_APPROVED):
+        return columnar.NONE, columnar.micros(rollup._moment(data.get("resolve_due_at"))), 0, 0
+    if kind == rollup._CALLED_BACK:
+        flags = (columnar.CONTACTED if data.get("contacted") else 0) | (
+            columnar.SOLVED if data.get("solved") else 0
+        )
+        level = data.get("satisfaction")
+        code = (
+            columnar.SATISFACTIONS.index(level) + 1
+            if isinstance(level, str) and level in rollup._SATISFACTION
+            else 0
+        )
+        return columnar.NONE, columnar.NONE, flags, code
+    if kind == rollup._SLA_BREACHED:
+        return (
+            columnar.NONE,
+            columnar.NONE,
+            (columnar.ACCEPT_CLOCK if data.get("clock") == rollup._ACCEPT else 0),
+            0,
+        )
+    return columnar.NONE, columnar.NONE, 0, 0
+
+
+def columns_from_rows(rows: Sequence[EventRow]) -> columnar.EventColumns:
+    """Columns from rows as :func:`.rollup.read_range` returns them, the data of the kinds the rules
+    read parsed in Python (with the rules' own helpers): the reference the database's extraction is
+    held to, and the input of the replay on random timelines."""
+    fields = [_fields(kind, rollup._data(text) if text else rollup._EMPTY) for _, kind, _, _, text in rows]
+    lead, due, flags, satisfaction = zip(*fields, strict=True) if fields else ((), (), (), ())
+    return columnar.EventColumns(
+        case=np.array([r[0] for r in rows], dtype=np.int64),
+        kind=np.array([columnar._CODE.get(r[1], 0) for r in rows], dtype=np.int16),
+        at=np.array([columnar.micros(r[2]) for r in rows], dtype=np.int64),
+        day=np.array([(r[3] - columnar.EPOCH_DAY).days for r in rows], dtype=np.int32),
+        lead=np.array(lead, dtype=np.int64),
+        due=np.array(due, dtype=np.int64),
+        flags=np.array(flags, dtype=np.int16),
+        satisfaction=np.array(satisfaction, dtype=np.int16),
+    )
+
+
 def _rows(cases: Sequence[Sequence[tuple[str, int, dict[str, Any]]]]) -> list[EventRow]:
     """Events as :func:`.rollup.read_range` returns them: case then id order, the data's JSON text
     for the kinds the rules read."""
@@ -80,7 +131,7 @@ def _by_step(
 def _by_columns(
     rows: list[EventRow], dims: dict[int, Dims]
 ) -> tuple[dict[tuple[Any, ...], list[int]], list[Any]]:
-    daily, tracks = columnar.daily_counts(columnar.columns_from_rows(rows), dims)
+    daily, tracks = columnar.daily_counts(columns_from_rows(rows), dims)
     return {row[:8]: list(row[8:]) for row in daily.rows()}, list(tracks.rows())
 
 
@@ -133,7 +184,7 @@ def test_a_dispatch_then_a_late_signature_counts_as_signed_but_not_in_time() -> 
 
 
 def test_a_range_without_events_replays_to_nothing() -> None:
-    daily, tracks = columnar.daily_counts(columnar.columns_from_rows([]), {})
+    daily, tracks = columnar.daily_counts(columns_from_rows([]), {})
     assert list(daily.rows()) == []
     assert list(tracks.rows()) == []
 
@@ -164,7 +215,7 @@ def test_the_database_reads_the_fields_of_the_data_as_python_does(world: World) 
         )
     high = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     read = columnar.read_columns(case.pk, case.pk + 1, upto=high)
-    expected = columnar.columns_from_rows(rollup.read_range(case.pk, case.pk + 1, upto=high))
+    expected = columns_from_rows(rollup.read_range(case.pk, case.pk + 1, upto=high))
     assert len(read) == len(expected) > len(values)  # with the events of the case's registration
     for field in ("case", "kind", "at", "day", "lead", "due", "flags", "satisfaction"):
         assert np.array_equal(getattr(read, field), getattr(expected, field)), field
@@ -181,7 +232,7 @@ def test_binary_copy_writes_keys_empty_dimensions_and_channels_as_the_rules_do(d
             [("registered", 2, {})],
         ]
     )
-    daily, _ = columnar.daily_counts(columnar.columns_from_rows(rows), {1: DIMS[0], 2: DIMS[1]})
+    daily, _ = columnar.daily_counts(columns_from_rows(rows), {1: DIMS[0], 2: DIMS[1]})
     columnar.add_to_daily(daily)
     fields = ["key", "day", *DIMENSIONS, *MILESTONES]
     stored = sorted(DailyRollup.objects.values_list(*fields))

@@ -37,7 +37,6 @@ from yiwang.analytics.rollup import (
     _ACCEPT,
     _CALLED_BACK,
     _DISPATCHED,
-    _EMPTY,
     _EXTENSION_APPROVED,
     _RECEIVED_FROM_110,
     _REGISTERED,
@@ -54,9 +53,6 @@ from yiwang.analytics.rollup import (
     NO_DIMS,
     TRACK_FIELDS,
     Dims,
-    EventRow,
-    _data,
-    _moment,
 )
 from yiwang.cases.models import CaseEvent
 
@@ -111,40 +107,6 @@ def micros(moment: dt.datetime | None) -> int:
 
 def moment_of(value: int) -> dt.datetime | None:
     return None if value == NONE else EPOCH + dt.timedelta(microseconds=int(value))
-
-
-def _fields(kind: str, data: Mapping[str, Any]) -> tuple[int, int, int, int]:
-    """(lead, due, flags, satisfaction) of one event, as :func:`.rollup.step` reads its data."""
-    if kind in (_DISPATCHED, _REOPENED):
-        lead = data.get("lead")
-        return (NONE if lead is None else int(lead)), micros(_moment(data.get("accept_due_at"))), 0, 0
-    if kind in (_SIGNED, _EXTENSION_APPROVED):
-        return NONE, micros(_moment(data.get("resolve_due_at"))), 0, 0
-    if kind == _CALLED_BACK:
-        flags = (CONTACTED if data.get("contacted") else 0) | (SOLVED if data.get("solved") else 0)
-        level = data.get("satisfaction")
-        code = SATISFACTIONS.index(level) + 1 if isinstance(level, str) and level in _SATISFACTION else 0
-        return NONE, NONE, flags, code
-    if kind == _SLA_BREACHED:
-        return NONE, NONE, (ACCEPT_CLOCK if data.get("clock") == _ACCEPT else 0), 0
-    return NONE, NONE, 0, 0
-
-
-def columns_from_rows(rows: Sequence[EventRow]) -> EventColumns:
-    """Columns from rows as :func:`.rollup.read_range` returns them, the data of the kinds the rules
-    read parsed in Python: the reference the tests hold the database's extraction to."""
-    fields = [_fields(kind, _data(text) if text else _EMPTY) for _, kind, _, _, text in rows]
-    lead, due, flags, satisfaction = zip(*fields, strict=True) if fields else ((), (), (), ())
-    return EventColumns(
-        case=np.array([r[0] for r in rows], dtype=np.int64),
-        kind=np.array([_CODE.get(r[1], 0) for r in rows], dtype=np.int16),
-        at=np.array([micros(r[2]) for r in rows], dtype=np.int64),
-        day=np.array([(r[3] - EPOCH_DAY).days for r in rows], dtype=np.int32),
-        lead=np.array(lead, dtype=np.int64),
-        due=np.array(due, dtype=np.int64),
-        flags=np.array(flags, dtype=np.int16),
-        satisfaction=np.array(satisfaction, dtype=np.int16),
-    )
 
 
 # --- reading on PostgreSQL: the data's fields extracted by the database, sent in binary -----------

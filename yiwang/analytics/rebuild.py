@@ -10,8 +10,8 @@ and two ranges may count the same daily key (cases of both on the same day, grid
 and department), so the daily rows are written without a unique key:
 
 * on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table,
-  whose indexes and unique key are dropped at the start; at the end the few shared keys are summed into
-  one row (:func:`.rollup_store.merge_duplicate_keys`);
+  whose indexes and unique key are dropped at the start; at the end the few shared keys are summed
+  into one row (:func:`.rollup_store.merge_duplicate_keys`);
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
   range appends to a stage table, summed into the daily rows at the end.
 
@@ -153,10 +153,10 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
             copy_rows(CaseTrack._meta.db_table, ["case_id", *TRACK_FIELDS], (t.row() for t in tracks))
         return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
     events = columnar.read_columns(lo, hi, upto=high)
-    daily, columns = columnar.daily_counts(events, dims)
+    daily, final = columnar.daily_counts(events, dims)
     with transaction.atomic():
         columnar.add_to_daily(daily)
-        columnar.write_tracks(columns)
+        columnar.write_tracks(final)
     return RangeResult(len(events), _recent(lo, hi, high, window) if len(events) else [])
 
 

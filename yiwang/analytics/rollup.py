@@ -5,8 +5,8 @@ incremental path (:func:`catch_up`) and the check (:func:`verify`, used by ``rol
 through it, and so does the rebuild (:mod:`.rebuild`) on SQLite. On PostgreSQL the rebuild applies
 the same rules to whole ranges of events at once (:mod:`.columnar`, for speed at tens of millions of
 events); a property test holds the two forms equal on random timelines, and ``verify``, replaying
-with :func:`step`, checks every rebuild. Missing
-or tampered rows are what :func:`verify` reports and ``rollup rebuild`` repairs.
+with :func:`step`, checks every rebuild. Missing or tampered rows are what :func:`verify` reports
+and ``rollup rebuild`` repairs.
 
 Late commits: event ids are handed out at INSERT, so a long transaction can commit a lower id after
 a higher one was counted. :func:`catch_up` therefore re-reads the last ``overlap`` ids below the
