@@ -32,7 +32,7 @@ import psycopg
 from django.db import connection
 from django.utils import timezone
 
-from yiwang.analytics.models import DAILY, DIMENSIONS, MILESTONES, CaseTrack, Level
+from yiwang.analytics.models import DAILY, DIMENSIONS, MILESTONES, CaseTrack
 from yiwang.analytics.rollup import (
     _ACCEPT,
     _CALLED_BACK,
@@ -263,18 +263,18 @@ class Tracks:
 
 
 @dataclass(frozen=True)
-class Rows:
-    """Rows of the rollups as columns: the period (days since 2000-01-01: the period's first day),
-    each dimension as integers (ids, NONE for none; the channel as a position in ``channels``) and
-    the counts (one column per milestone)."""
+class DailyRows:
+    """A range's rows of the daily level as columns: the day (days since 2000-01-01), each dimension
+    as integers (ids, NONE for none; the channel as a position in ``channels``) and the counts (one
+    column per milestone)."""
 
-    period: np.ndarray
+    day: np.ndarray
     dims: dict[str, np.ndarray]
     channels: list[str]
     counts: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.period)
+        return len(self.day)
 
     def values(self, name: str) -> list[Any]:
         """A dimension's values as Python values (None for none)."""
@@ -283,20 +283,19 @@ class Rows:
         return [None if v == NONE else v for v in self.dims[name].tolist()]
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
-        """(period, *dimensions, *MILESTONES) as Python values (for the daily level, the rows of
-        :func:`.rollup.daily_rows`)."""
-        periods = [EPOCH_DAY + dt.timedelta(days=d) for d in self.period.tolist()]
+        """(day, *DIMENSIONS, *MILESTONES) as Python values, like :func:`.rollup.daily_rows`."""
+        days = [EPOCH_DAY + dt.timedelta(days=d) for d in self.day.tolist()]
         dims = [self.values(name) for name in self.dims]
-        for period, *rest in zip(periods, *dims, self.counts.tolist(), strict=True):
-            yield (period, *rest[:-1], *rest[-1])
+        for day, *rest in zip(days, *dims, self.counts.tolist(), strict=True):
+            yield (day, *rest[:-1], *rest[-1])
 
 
 def _grouped(
-    period: np.ndarray, dims: dict[str, np.ndarray], channels: list[str], counts: np.ndarray
-) -> Rows:
-    """Sum the rows that share a period and dimensions."""
-    keys = [period, *dims.values()]
-    order = np.lexsort(keys[::-1])  # the period first
+    day: np.ndarray, dims: dict[str, np.ndarray], channels: list[str], counts: np.ndarray
+) -> DailyRows:
+    """Sum the rows that share a day and dimensions."""
+    keys = [day, *dims.values()]
+    order = np.lexsort(keys[::-1])  # the day first
     keys = [key[order] for key in keys]
     new = np.zeros(len(order), dtype=bool)
     new[:1] = True
@@ -304,9 +303,8 @@ def _grouped(
         new[1:] |= key[1:] != key[:-1]
     starts = np.flatnonzero(new)
     sums = np.add.reduceat(counts[order], starts, axis=0) if len(starts) else counts
-    return Rows(
-        keys[0][starts], {name: key[starts] for name, key in zip(dims, keys[1:], strict=True)}, channels, sums
-    )
+    grouped = {name: key[starts] for name, key in zip(dims, keys[1:], strict=True)}
+    return DailyRows(keys[0][starts], grouped, channels, sums)
 
 
 def _latest(writes: np.ndarray, values: np.ndarray, initial: Any, start: np.ndarray) -> np.ndarray:
@@ -387,7 +385,7 @@ def replay(ev: EventColumns) -> tuple[np.ndarray, np.ndarray, Tracks]:
     return counts, lead, tracks
 
 
-def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[Rows, Tracks]:
+def daily_counts(ev: EventColumns, dims: Mapping[int, Dims]) -> tuple[DailyRows, Tracks]:
     """Replay ``ev`` and sum what each event counts per (day, the case's dimensions, lead
     department): the daily level's rows. ``dims`` gives each case's dimensions
     (:func:`.rollup.dims_between`)."""
@@ -517,26 +515,24 @@ def _join(*parts: np.ndarray) -> np.ndarray:
     return joined
 
 
-def level_columns(rows: Rows, level: Level) -> list[Column]:
-    """The columns of ``level``'s table: ``key``, the period, the dimensions, the milestones. Keys
-    as :func:`.rollup.row_key` writes them, joined by numpy from the texts of each distinct
-    period, id and channel."""
-    periods, period_of = np.unique(rows.period, return_inverse=True)
-    texts = [
-        np.array([(EPOCH_DAY + dt.timedelta(days=d)).isoformat().encode() for d in periods.tolist()], "S")
-    ]
-    columns: list[Column] = [(rows.period.astype(">i4"), None)]
-    parts = [texts[0][period_of.ravel()]]
-    for name in level.dims:
+def daily_columns(daily: DailyRows) -> list[Column]:
+    """The columns of the daily table: ``key``, the day, the dimensions, the milestones. Keys as
+    :func:`.rollup.row_key` writes them, joined by numpy from the texts of each distinct day, id
+    and channel."""
+    days, day_of = np.unique(daily.day, return_inverse=True)
+    texts = np.array([(EPOCH_DAY + dt.timedelta(days=d)).isoformat().encode() for d in days.tolist()], "S")
+    columns: list[Column] = [(daily.day.astype(">i4"), None)]
+    parts = [texts[day_of.ravel()]]
+    for name in DAILY.dims:
         if name == "channel":
-            channels = np.array([c.encode() for c in rows.channels], dtype="S")[rows.dims[name]]
+            channels = np.array([c.encode() for c in daily.channels], dtype="S")[daily.dims[name]]
             columns.append((channels, None))
             parts.append(channels)
         else:
-            values, nulls = _optional(rows.dims[name], ">i8")
+            values, nulls = _optional(daily.dims[name], ">i8")
             columns.append((values, nulls))
             parts.append(_text(values, nulls))
-    columns += [(rows.counts[:, i].astype(">i4"), None) for i in range(len(MILESTONES))]
+    columns += [(daily.counts[:, i].astype(">i4"), None) for i in range(len(MILESTONES))]
     return [(_join(*parts), None), *columns]
 
 
@@ -553,14 +549,14 @@ def track_columns(tracks: Tracks) -> list[Column]:
     ]
 
 
-def add_to_daily(daily: Rows) -> None:
+def add_to_daily(daily: DailyRows) -> None:
     """Append a range's daily rows to the daily table, keys included (PostgreSQL, during a rebuild:
     the table has no unique key then, and :func:`.rollup_store.merge_duplicate_keys` later sums the
     few keys two ranges share). In day order: the counts come case by case, and a day's rows would
     otherwise be spread over the whole range (a day would then cost one page read per row; at 10 M
     cases four days of the grid table read 146,000 pages when unordered)."""
     names = ["key", DAILY.period_field, *DAILY.dims, *MILESTONES]
-    copy_binary(DAILY.model._meta.db_table, names, level_columns(daily, DAILY), daily.period)
+    copy_binary(DAILY.model._meta.db_table, names, daily_columns(daily), daily.day)
 
 
 def write_tracks(tracks: Tracks) -> None:
