@@ -23,7 +23,7 @@ moment (it is also the binary form of ``-infinity``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,6 @@ from yiwang.cases.models import CaseEvent
 NONE = np.iinfo(np.int64).min
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 EPOCH_DAY = EPOCH.date()
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 # The kinds the rules read, coded by position + 1 (0: any other kind).
 KINDS: tuple[str, ...] = (
@@ -99,14 +98,6 @@ class EventColumns:
 
     def __len__(self) -> int:
         return len(self.case)
-
-
-def micros(moment: dt.datetime | None) -> int:
-    return NONE if moment is None else (moment - EPOCH) // _MICROSECOND
-
-
-def moment_of(value: int) -> dt.datetime | None:
-    return None if value == NONE else EPOCH + dt.timedelta(microseconds=int(value))
 
 
 # --- reading on PostgreSQL: the data's fields extracted by the database, sent in binary -----------
@@ -169,7 +160,7 @@ def _array(data: bytes | None, dtype: str) -> np.ndarray:
 def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
     """The events (id ≤ ``upto``) of the cases with ids in [lo, hi) as columns, in case then id
     order (PostgreSQL). The database extracts the fields the rules read from the JSON data (as
-    :func:`_fields` does in Python) and sends each field as one binary array, read without a Python
+    :func:`.rollup.step` reads them) and sends each field as one binary array, read without a Python
     object per value."""
     q = connection.ops.quote_name
     day, day_params = connection.ops.datetime_cast_date_sql("e.at", (), timezone.get_current_timezone_name())
@@ -240,27 +231,6 @@ class Tracks:
     resolve_breached: np.ndarray
     resolved_in_time: np.ndarray
 
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """``case_id`` then :data:`.rollup.TRACK_FIELDS`, as Python values."""
-        for values in zip(
-            self.case.tolist(),
-            self.lead.tolist(),
-            self.accept_due.tolist(),
-            self.resolve_due.tolist(),
-            self.accept_breached.tolist(),
-            self.resolve_breached.tolist(),
-            self.resolved_in_time.tolist(),
-            strict=True,
-        ):
-            case, lead, accept_due, resolve_due, *breaches = values
-            yield (
-                case,
-                None if lead == NONE else lead,
-                moment_of(accept_due),
-                moment_of(resolve_due),
-                *breaches,
-            )
-
 
 @dataclass(frozen=True)
 class DailyRows:
@@ -275,19 +245,6 @@ class DailyRows:
 
     def __len__(self) -> int:
         return len(self.day)
-
-    def values(self, name: str) -> list[Any]:
-        """A dimension's values as Python values (None for none)."""
-        if name == "channel":
-            return [self.channels[i] for i in self.dims[name].tolist()]
-        return [None if v == NONE else v for v in self.dims[name].tolist()]
-
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """(day, *DIMENSIONS, *MILESTONES) as Python values, like :func:`.rollup.daily_rows`."""
-        days = [EPOCH_DAY + dt.timedelta(days=d) for d in self.day.tolist()]
-        dims = [self.values(name) for name in self.dims]
-        for day, *rest in zip(days, *dims, self.counts.tolist(), strict=True):
-            yield (day, *rest[:-1], *rest[-1])
 
 
 def _grouped(
