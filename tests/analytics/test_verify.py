@@ -52,3 +52,27 @@ def test_verify_leaves_out_the_events_the_catch_up_has_not_counted_yet(world: Wo
     diffs = rollup.verify()
     assert {(d.milestone, d.stored - d.expected) for d in diffs} == {("registered", 1)}
     assert {d.level for d in diffs} >= {"dailyrollup", "monthlyrollup", "daydistrictrollup"}
+
+
+def test_verify_compares_the_daily_rows_of_every_month_of_the_span(world: World) -> None:
+    # The daily level is compared a month of days at a time: a damaged row in the first month, a
+    # lost one in a month in the middle and a row with no event behind it after the last event
+    # must all be found.
+    new_case(world, at=WEDNESDAY)
+    may = new_case(world, IN_B1, at=WEDNESDAY + dt.timedelta(days=61))
+    actions.dispatch_case(may.pk, actor=world.admin, lead=world.dept_a, at=WEDNESDAY + dt.timedelta(days=62))
+    new_case(world, IN_A1, at=WEDNESDAY + dt.timedelta(days=122))
+    rollup.catch_up()
+    damaged = DailyRollup.objects.get(day=dt.date(2026, 3, 11))
+    DailyRollup.objects.filter(pk=damaged.pk).update(registered=2)
+    lost = DailyRollup.objects.get(dispatched=1)
+    lost.delete()
+    ghost = DailyRollup.objects.get(day=dt.date(2026, 7, 11))
+    ghost.pk, ghost.day, ghost.key = None, dt.date(2026, 9, 1), "2026-09-01" + ghost.key[10:]
+    ghost.save()
+    diffs = [d for d in rollup.verify() if d.level == "dailyrollup"]
+    assert {(d.key, d.milestone, d.stored, d.expected) for d in diffs} == {
+        (damaged.key, "registered", 2, 1),
+        (lost.key, "dispatched", 0, 1),
+        (ghost.key, "registered", 1, 0),
+    }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 WEEK = dt.timedelta(days=7)
 
 
-def _next_month(day: dt.date) -> dt.date:
+def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
@@ -39,7 +39,7 @@ def split_period(
         if years and start <= this_year:
             end = max(end, dt.date(today.year, 12, 31))
         else:
-            end = max(end, _next_month(today) - dt.timedelta(days=1))
+            end = max(end, next_month(today) - dt.timedelta(days=1))
     split = _split_months(start, end)
     if years:
         whole = tuple(m for m in split.months if m.month == 1 and m.replace(month=12) in split.months)
@@ -69,18 +69,18 @@ def _split_weeks(split: Split) -> Split:
 
 
 def _split_months(start: dt.date, end: dt.date) -> Split:
-    first_whole = start if start.day == 1 else _next_month(start)
+    first_whole = start if start.day == 1 else next_month(start)
     months: list[dt.date] = []
     month = first_whole
-    while _next_month(month) - dt.timedelta(days=1) <= end:
+    while next_month(month) - dt.timedelta(days=1) <= end:
         months.append(month)
-        month = _next_month(month)
+        month = next_month(month)
     if not months:
         return Split((), ((start, end),))
     ranges = []
     if start < months[0]:
         ranges.append((start, months[0] - dt.timedelta(days=1)))
-    after = _next_month(months[-1])
+    after = next_month(months[-1])
     if after <= end:
         ranges.append((after, end))
     return Split(tuple(months), tuple(ranges))

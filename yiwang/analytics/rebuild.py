@@ -17,8 +17,8 @@ and department), so the daily rows are written without a unique key:
 
 Then each coarser level is filled from the smallest level already filled, with their indexes set
 aside, and every index and key is built again from the models' declarations: on PostgreSQL in two
-sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes beside the coarser
-levels), on SQLite in one transaction.
+sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes with the month and year
+grid levels, beside the other coarser levels), on SQLite in one transaction.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -164,28 +164,39 @@ def _coarser() -> list[Level]:
     return [level for level in fill_order() if level is not DAILY]
 
 
-def _derive_coarser() -> None:
-    # Each coarser level summed in one statement from the smallest level already filled that keeps
-    # its dimensions.
+def _derive(levels: list[Level]) -> None:
+    # Each level summed in one statement from the smallest level already filled (among the daily
+    # level and ``levels``, in fill order) that keeps its dimensions.
     filled = [DAILY]
-    for level in _coarser():
+    for level in levels:
         derive(level, smallest_source(level, filled))
         filled.append(level)
 
 
+def _beside_daily(level: Level) -> bool:
+    """Whether ``level`` is summed in the daily half of a PostgreSQL rebuild's end: the month and
+    year grid levels (a chain of their own: no other level is summed from them), which even out
+    the halves' work (measured at 10 M cases: the daily half ~290 s, the coarser ~465 s)."""
+    return "grid_id" in level.dims and level.period in ("month", "year")
+
+
 def _merge_daily() -> None:
     merge_duplicate_keys(DAILY)
+    beside = [level for level in _coarser() if _beside_daily(level)]
+    with indexes_set_aside(*(level.model for level in beside)):
+        _derive(beside)
     add_declared(DAILY.model)
 
 
 def _fill_coarser() -> None:
-    with indexes_set_aside(*(level.model for level in _coarser())):
-        _derive_coarser()
+    levels = [level for level in _coarser() if not _beside_daily(level)]
+    with indexes_set_aside(*(level.model for level in levels)):
+        _derive(levels)
 
 
 # The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
-# statement at a time, so the two cores both work): the daily table's shared keys summed and its
-# indexes built, and the coarser levels summed from the daily rows. The second does not wait for the
+# statement at a time, so the two cores both work): the daily table's shared keys summed, the month
+# and year grid levels, and the daily indexes; and the other coarser levels. The second does not wait for the
 # first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
 # daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
 # an exclusive lock) waits for the coarser levels' transaction to end.
@@ -251,7 +262,7 @@ def rebuild(
                 bulk_session()
                 fill_from_stage(STAGE)
                 drop_stage(STAGE)
-                _derive_coarser()
+                _derive(_coarser())
     finally:
         if pool is not None:
             pool.terminate()

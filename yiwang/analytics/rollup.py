@@ -42,14 +42,19 @@ from yiwang.analytics.models import (
     ProcessedEvent,
     RollupState,
 )
+from yiwang.analytics.periods import next_month
 from yiwang.analytics.rollup_store import (
     STAGE_COLUMNS,
     add_counts,
+    bulk_session,
     copy_lines,
     create_stage,
+    day_span,
     differences,
     drop_stage,
     expect,
+    grouped,
+    index_stage,
     stage_rows,
 )
 from yiwang.cases.choices import Clock, EventKind, Satisfaction
@@ -596,37 +601,73 @@ def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
     :class:`ProcessedEvent` does not list.
 
     The recount goes range by range of case ids into a temporary table of daily rows (the events of
-    one range in memory at a time, whatever the volume); each level is then compared with that
-    table's sums in the database, which returns only the rows that differ."""
+    one range in memory at a time, whatever the volume). The daily level is compared with that
+    table's sums a month of days at a time, and each coarser level with its expected rows, summed
+    (as the rebuild sums the stored ones) from the smallest expected level already made; each is
+    dropped once no later level is summed from it. The database returns only the rows that differ,
+    and besides the recount it holds at most the coarser levels' expected rows: at 10 M cases an
+    expected copy of the daily rows beside the recount filled the disk."""
     state = RollupState.objects.filter(pk=1).first()
     high = state.high_water if state else 0
     low = max(0, high - overlap_window())
     found: dict[Level, list[Difference]] = {}
     with transaction.atomic():
+        bulk_session()
         # A stage left by a run that failed is replaced; on failure this one rolls back with the
         # transaction.
         create_stage(VERIFY_STAGE, shared=False)
         recount_into(VERIFY_STAGE, upto=high, low=low, chunk=chunk)
-        # The expected rows of each level in a temporary table, summed (as the rebuild sums the
-        # stored ones) from the smallest expected level already made: the daily rows are read by
-        # the finest levels only.
-        tables: dict[Level, str] = {}
-        for level in fill_order():
-            name = f"yw_verify_{level.model._meta.model_name}"
-            if level is DAILY:
-                expect(level, name, VERIFY_STAGE, DAILY.period_field)
-            else:
-                source = smallest_source(level, list(tables))
-                expect(level, name, tables[source], source.period_field)
-            tables[level] = name
-            label = level.model._meta.model_name or ""
-            found[level] = [
-                Difference(key, m, h, w, label)
-                for key, have, want in sorted(differences(level, name))
-                for m, h, w in zip(MILESTONES, have, want, strict=True)
-                if h != w
-            ]
-        for name in tables.values():
-            drop_stage(name)
+        index_stage(VERIFY_STAGE)
+        found[DAILY] = _daily_differences(VERIFY_STAGE)
+        plan = _expected_sources()
+        tables = {DAILY: VERIFY_STAGE}
+        for n, (level, source) in enumerate(plan):
+            tables[level] = f"yw_verify_{level.model._meta.model_name}"
+            expect(level, tables[level], tables[source], source.period_field)
+            found[level] = _as_differences(
+                level, differences(level, connection.ops.quote_name(tables[level]))
+            )
+            for made in [*tables]:
+                if made is not DAILY and all(later_source is not made for _, later_source in plan[n + 1 :]):
+                    drop_stage(tables.pop(made))
         drop_stage(VERIFY_STAGE)
     return [d for level in LEVELS for d in found[level]]
+
+
+def _expected_sources() -> list[tuple[Level, Level]]:
+    """Each coarser level in fill order, with the level its expected rows are summed from."""
+    made = [DAILY]
+    plan = []
+    for level in fill_order():
+        if level is not DAILY:
+            plan.append((level, smallest_source(level, made)))
+            made.append(level)
+    return plan
+
+
+def _daily_differences(stage: str) -> list[Difference]:
+    q = connection.ops.quote_name
+    span = day_span(q(stage), q(DAILY.model._meta.db_table))
+    if span is None:
+        return []
+    found = []
+    first, last = span
+    while first <= last:
+        month_end = min(last, next_month(first) - dt.timedelta(days=1))
+        where = "{d} >= %s AND {d} <= %s".format(d=q(DAILY.period_field))
+        expected = f"({grouped(DAILY, stage, DAILY.period_field, where)})"
+        found += _as_differences(
+            DAILY, differences(DAILY, expected, (first, month_end), within=(first, month_end))
+        )
+        first = month_end + dt.timedelta(days=1)
+    return found
+
+
+def _as_differences(level: Level, rows: list[tuple[str, list[int], list[int]]]) -> list[Difference]:
+    label = level.model._meta.model_name or ""
+    return [
+        Difference(key, m, h, w, label)
+        for key, have, want in sorted(rows)
+        for m, h, w in zip(MILESTONES, have, want, strict=True)
+        if h != w
+    ]

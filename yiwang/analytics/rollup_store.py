@@ -294,10 +294,11 @@ def period_start_sql(period: str, day: str) -> str:
     return starts[period].format(day=day)
 
 
-def grouped(level: Level, source: str, source_period: str = "day") -> str:
+def grouped(level: Level, source: str, source_period: str = "day", where: str = "") -> str:
     """A SELECT of ``level``'s rows (key, period, dims, counts) summed from the table ``source``
-    (a level keeping every dimension of ``level``, or a stage of daily rows). Keys as
-    :func:`.rollup.row_key` writes them (ISO dates, '' for an empty dimension, '|' between)."""
+    (a level keeping every dimension of ``level``, or a stage of daily rows), with ``where`` (an SQL
+    condition, or "") on the source's rows. Keys as :func:`.rollup.row_key` writes them (ISO dates,
+    '' for an empty dimension, '|' between)."""
     q = connection.ops.quote_name
     day = q(source_period)
     period = day if level.period == source_period else period_start_sql(level.period, day)
@@ -310,7 +311,7 @@ def grouped(level: Level, source: str, source_period: str = "day") -> str:
         key = " || '|' || ".join(_as_text(c) for c in ["p", *dims])
     groups = ", ".join(str(i) for i in range(1, len(dims) + 2))
     return _sql(
-        "SELECT {k} AS {key}, p, {d}, {m} FROM (SELECT {period} AS p, {d}, {sums} FROM {s} GROUP BY {g}) grouped",
+        "SELECT {k} AS {key}, p, {d}, {m} FROM (SELECT {period} AS p, {d}, {sums} FROM {s}{w} GROUP BY {g}) grouped",
         k=key,
         key=q("key"),
         d=", ".join(dims),
@@ -318,6 +319,7 @@ def grouped(level: Level, source: str, source_period: str = "day") -> str:
         period=period,
         sums=_sums(),
         s=q(source),
+        w=f" WHERE {where}" if where else "",
         g=groups,
     )
 
@@ -374,6 +376,30 @@ def drop_stage(name: str) -> None:
         cursor.execute(_sql("DROP TABLE IF EXISTS {s}", s=connection.ops.quote_name(name)))
 
 
+def index_stage(name: str) -> None:
+    """Index the stage ``name`` by day, to read it a few days at a time (``verify``)."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("CREATE INDEX {i} ON {s} ({d})", i=q(f"{name}_day"), s=q(name), d=q(DAILY.period_field))
+        )
+
+
+def day_span(*tables: str) -> tuple[dt.date, dt.date] | None:
+    """The first and the last day of the daily rows in the quoted ``tables`` (None without rows)."""
+    q = connection.ops.quote_name
+    spans = " UNION ALL ".join(
+        _sql("SELECT MIN({d}) AS a, MAX({d}) AS b FROM {t}", d=q(DAILY.period_field), t=t) for t in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("SELECT MIN(a), MAX(b) FROM ({spans}) spans", spans=spans))
+        first, last = cursor.fetchone()
+    if first is None:
+        return None
+    # SQLite returns dates as text.
+    return dt.date.fromisoformat(str(first)), dt.date.fromisoformat(str(last))
+
+
 def stage_rows(name: str, rows: Iterable[Row]) -> None:
     """Append daily rows (day, *DIMENSIONS, *MILESTONES) to the stage ``name``."""
     copy_rows(name, STAGE_COLUMNS, rows)
@@ -403,11 +429,22 @@ def expect(level: Level, name: str, source: str, source_period: str) -> None:
         )
 
 
-def differences(level: Level, expected: str) -> list[tuple[str, list[int], list[int]]]:
-    """The rows where ``level``'s stored counts differ from those of the table ``expected`` (see
-    :func:`expect`): (key, stored counts, expected counts), a missing row counting as zeros. The
-    comparison runs in the database: only the differing rows come back."""
+def differences(
+    level: Level, expected: str, params: Sequence[Any] = (), within: tuple[dt.date, dt.date] | None = None
+) -> list[tuple[str, list[int], list[int]]]:
+    """The rows where ``level``'s stored counts differ from ``expected``'s: (key, stored counts,
+    expected counts), a missing row counting as zeros. ``expected`` is a quoted table made by
+    :func:`expect`, or a parenthesised SELECT of such rows with its ``params``; with ``within``
+    (first and last day, inclusive), only the stored rows of those periods are compared, and
+    ``expected`` must hold the rows of those periods alone. The comparison runs in the database:
+    only the differing rows come back."""
     q = connection.ops.quote_name
+    stored_rows, stored_params = q(level.model._meta.db_table), []
+    if within is not None:
+        stored_rows = _sql(
+            "(SELECT * FROM {t} WHERE {p} >= %s AND {p} <= %s)", t=stored_rows, p=q(level.period_field)
+        )
+        stored_params = list(within)
     stored = ", ".join(f"s.{q(m)}" for m in MILESTONES)
     wanted = ", ".join(f"COALESCE(e.{q(m)}, 0)" for m in MILESTONES)
     differ = " OR ".join(f"s.{q(m)} <> COALESCE(e.{q(m)}, 0)" for m in MILESTONES)
@@ -420,16 +457,18 @@ def differences(level: Level, expected: str) -> list[tuple[str, list[int], list[
         key=q("key"),
         stored=stored,
         wanted=wanted,
-        t=q(level.model._meta.db_table),
-        e=q(expected),
+        t=stored_rows,
+        e=expected,
         differ=differ,
         zeros=", ".join(["0"] * len(MILESTONES)),
         expected=", ".join(f"e.{q(m)}" for m in MILESTONES),
         only_expected=only_expected,
     )
+    # The placeholders in the order they appear: stored, expected, expected, stored.
+    arguments = [*stored_params, *params, *params, *stored_params]
     n = len(MILESTONES)
     with connection.cursor() as cursor:
-        cursor.execute(statement)
+        cursor.execute(statement, arguments or None)
         return [
             (row[0], [int(v) for v in row[1 : n + 1]], [int(v) for v in row[n + 1 :]])
             for row in cursor.fetchall()
