@@ -111,8 +111,14 @@ def _moment_sql(text: str) -> str:
     # A due moment as :func:`.rollup._moment` reads it: text in ISO form, else none (->> gives a
     # number or an object as text that cannot match). A text that looks ISO but names no moment
     # (2026-02-30) stops the rebuild with the database's error, where Python reads none: the
-    # actions never write one.
-    return f"CASE WHEN {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN CAST({text} AS timestamptz) END"
+    # actions never write one. The test is the pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2} without a
+    # regular expression (the dashes in place, eight ASCII digits around them): the regex took a
+    # third of the read of a range (0.35 of 1.26 s at 10 M cases). %% is a literal % (the
+    # statement has parameters).
+    return (
+        f"CASE WHEN {text} LIKE '____-__-__%%' AND translate(left({text}, 10), '0123456789', '') = '--' "
+        f"THEN CAST({text} AS timestamptz) END"
+    )
 
 
 _NONE_SQL = f"CAST('{NONE}' AS bigint)"
