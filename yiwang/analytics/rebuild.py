@@ -176,7 +176,8 @@ def _derive(levels: list[Level]) -> None:
 def _beside_daily(level: Level) -> bool:
     """Whether ``level`` is summed in the daily half of a PostgreSQL rebuild's end: the month and
     year grid levels (a chain of their own: no other level is summed from them), which even out
-    the halves' work (measured at 10 M cases: the daily half ~290 s, the coarser ~465 s)."""
+    the halves' work (at 10 M cases both took about 445 s; without them the coarser half would have
+    taken about 65 s longer)."""
     return "grid_id" in level.dims and level.period in ("month", "year")
 
 
@@ -196,10 +197,10 @@ def _fill_coarser() -> None:
 
 # The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
 # statement at a time, so the two cores both work): the daily table's shared keys summed, the month
-# and year grid levels, and the daily indexes; and the other coarser levels. The second does not wait for the
-# first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever version of the
-# daily rows its snapshot sees gives the same sums. Only the daily table's unique key (ALTER TABLE,
-# an exclusive lock) waits for the coarser levels' transaction to end.
+# and year grid levels, and the daily indexes; and the other coarser levels. The second does not
+# wait for the first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever
+# version of the daily rows its snapshot sees gives the same sums. Only the daily table's unique key
+# (ALTER TABLE, an exclusive lock) waits for the coarser levels' transaction to end.
 FINISH_PARTS: dict[str, Callable[[], None]] = {"daily": _merge_daily, "coarser": _fill_coarser}
 
 

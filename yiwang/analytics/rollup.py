@@ -627,9 +627,9 @@ def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
             found[level] = _as_differences(
                 level, differences(level, connection.ops.quote_name(tables[level]))
             )
-            for made in [*tables]:
-                if made is not DAILY and all(later_source is not made for _, later_source in plan[n + 1 :]):
-                    drop_stage(tables.pop(made))
+            needed = {DAILY} | {later_source for _, later_source in plan[n + 1 :]}
+            for made in [made for made in tables if made not in needed]:
+                drop_stage(tables.pop(made))
         drop_stage(VERIFY_STAGE)
     return [d for level in LEVELS for d in found[level]]
 
