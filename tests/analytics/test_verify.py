@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from io import StringIO
+
+from django.core.management import call_command
 
 from tests.analytics.helpers import play
 from tests.cases.conftest import IN_A1, IN_B1, WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rollup
-from yiwang.analytics.models import DailyRollup, MonthStreetRollup, ProcessedEvent
+from yiwang.analytics.models import LEVELS, DailyRollup, MonthStreetRollup, ProcessedEvent
 from yiwang.cases import actions
 
 
@@ -76,3 +79,19 @@ def test_verify_compares_the_daily_rows_of_every_month_of_the_span(world: World)
         (lost.key, "dispatched", 0, 1),
         (ghost.key, "registered", 1, 0),
     }
+
+
+def test_verify_reports_its_progress_through_every_step(world: World) -> None:
+    new_case(world, at=WEDNESDAY)
+    new_case(world, IN_B1, at=WEDNESDAY + dt.timedelta(days=40))
+    rollup.catch_up()
+    seen: list[rollup.VerifyProgress] = []
+    assert rollup.verify(chunk=1, progress=seen.append) == []
+    steps = [p.step for p in seen]
+    assert steps == sorted(steps, key=["recount", "daily", "levels"].index)
+    coarser = len(LEVELS) - 1  # all but the daily level
+    last = {p.step: (p.done, p.total) for p in seen}
+    assert last == {"recount": (2, 2), "daily": (2, 2), "levels": (coarser, coarser)}
+    out = StringIO()
+    call_command("rollup", "verify", stdout=out)
+    assert f"{coarser}/{coarser} coarser levels compared" in out.getvalue()

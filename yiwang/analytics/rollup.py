@@ -577,25 +577,46 @@ class Difference:
     level: str = "day"
 
 
+@dataclass(frozen=True)
+class VerifyProgress:
+    """How far ``verify`` is: ``done`` of ``total`` in its current ``step`` ("recount": ranges of
+    case ids; "daily": months of daily rows compared; "levels": coarser levels compared)."""
+
+    step: str
+    done: int
+    total: int
+
+
+VerifyProgressCallback = Callable[[VerifyProgress], None]
 VERIFY_STAGE = "yw_verify_daily"
 VERIFY_CHUNK = 50_000  # case ids per range: the events of one range are in memory at a time
 
 
-def recount_into(stage: str, *, upto: int, low: int | None, chunk: int = VERIFY_CHUNK) -> int:
+def recount_into(
+    stage: str,
+    *,
+    upto: int,
+    low: int | None,
+    chunk: int = VERIFY_CHUNK,
+    progress: VerifyProgressCallback | None = None,
+) -> int:
     """Replay every case's events (see :func:`read_range`) range by range and append the daily
     counts to the stage table ``stage``; returns how many events were replayed. Memory holds one
     range; the sums over ranges are left to the database."""
     total = 0
-    for lo, hi in case_ranges(chunk):
+    ranges = case_ranges(chunk)
+    for n, (lo, hi) in enumerate(ranges, start=1):
         rows = read_range(lo, hi, upto=upto, low=low)
         counts: RangeCounts = {}
         replay(rows, dims_between(lo, hi), counts)
         stage_counts(stage, counts)
         total += len(rows)
+        if progress is not None:
+            progress(VerifyProgress("recount", n, len(ranges)))
     return total
 
 
-def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
+def verify(*, chunk: int = VERIFY_CHUNK, progress: VerifyProgressCallback | None = None) -> list[Difference]:
     """Compare the stored rollups (every level) with a recount of the events they claim to have
     counted: the events up to the high-water mark, less those inside the overlap window that
     :class:`ProcessedEvent` does not list.
@@ -616,9 +637,9 @@ def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
         # A stage left by a run that failed is replaced; on failure this one rolls back with the
         # transaction.
         create_stage(VERIFY_STAGE, shared=False)
-        recount_into(VERIFY_STAGE, upto=high, low=low, chunk=chunk)
+        recount_into(VERIFY_STAGE, upto=high, low=low, chunk=chunk, progress=progress)
         index_stage(VERIFY_STAGE)
-        found[DAILY] = _daily_differences(VERIFY_STAGE)
+        found[DAILY] = _daily_differences(VERIFY_STAGE, progress)
         plan = _expected_sources()
         tables = {DAILY: VERIFY_STAGE}
         for n, (level, source) in enumerate(plan):
@@ -630,6 +651,8 @@ def verify(*, chunk: int = VERIFY_CHUNK) -> list[Difference]:
             needed = {DAILY} | {later_source for _, later_source in plan[n + 1 :]}
             for made in [made for made in tables if made not in needed]:
                 drop_stage(tables.pop(made))
+            if progress is not None:
+                progress(VerifyProgress("levels", n + 1, len(plan)))
         drop_stage(VERIFY_STAGE)
     return [d for level in LEVELS for d in found[level]]
 
@@ -645,22 +668,28 @@ def _expected_sources() -> list[tuple[Level, Level]]:
     return plan
 
 
-def _daily_differences(stage: str) -> list[Difference]:
+def _daily_differences(stage: str, progress: VerifyProgressCallback | None) -> list[Difference]:
     q = connection.ops.quote_name
     span = day_span(q(stage), q(DAILY.model._meta.db_table))
-    if span is None:
-        return []
+    months = _months(*span) if span is not None else []
+    where = "{d} >= %s AND {d} <= %s".format(d=q(DAILY.period_field))
+    expected = f"({grouped(DAILY, stage, DAILY.period_field, where)})"
     found = []
-    first, last = span
-    while first <= last:
-        month_end = min(last, next_month(first) - dt.timedelta(days=1))
-        where = "{d} >= %s AND {d} <= %s".format(d=q(DAILY.period_field))
-        expected = f"({grouped(DAILY, stage, DAILY.period_field, where)})"
-        found += _as_differences(
-            DAILY, differences(DAILY, expected, (first, month_end), within=(first, month_end))
-        )
-        first = month_end + dt.timedelta(days=1)
+    for n, month in enumerate(months, start=1):
+        found += _as_differences(DAILY, differences(DAILY, expected, month, within=month))
+        if progress is not None:
+            progress(VerifyProgress("daily", n, len(months)))
     return found
+
+
+def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """``first`` … ``last`` cut at the months' ends, as inclusive (first day, last day) pairs."""
+    months = []
+    while first <= last:
+        end = min(last, next_month(first) - dt.timedelta(days=1))
+        months.append((first, end))
+        first = end + dt.timedelta(days=1)
+    return months
 
 
 def _as_differences(level: Level, rows: list[tuple[str, list[int], list[int]]]) -> list[Difference]:

@@ -11,6 +11,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from yiwang.analytics import grid_totals, rebuild, rollup
 from yiwang.analytics.models import RollupState
 
+VERIFY_STEPS = {
+    "recount": "case ranges recounted",
+    "daily": "months of daily rows compared",
+    "levels": "coarser levels compared",
+}
+
 
 class Command(BaseCommand):
     help = "统计汇总：catch-up 增量统计；rebuild 清空后按全部事件重算；verify 与事件重算比对"
@@ -56,7 +62,11 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"rebuilt from {n} events in {time.perf_counter() - started:.1f} s")
         else:
-            diffs = rollup.verify()
+
+            def checked(p: rollup.VerifyProgress) -> None:
+                self.stdout.write(f"  … {p.done}/{p.total} {VERIFY_STEPS[p.step]}")
+
+            diffs = rollup.verify(progress=checked)
             for d in diffs[: options["limit"]]:
                 self.stdout.write(
                     f"{d.level} {d.key} {d.milestone}: stored {d.stored}, events say {d.expected}"
