@@ -23,7 +23,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -582,7 +582,7 @@ class VerifyProgress:
     """How far ``verify`` is: ``done`` of ``total`` in its current ``step`` ("recount": ranges of
     case ids; "daily": months of daily rows compared; "levels": coarser levels compared)."""
 
-    step: str
+    step: Literal["recount", "daily", "levels"]
     done: int
     total: int
 
@@ -599,21 +599,18 @@ def recount_into(
     low: int | None,
     chunk: int = VERIFY_CHUNK,
     progress: VerifyProgressCallback | None = None,
-) -> int:
+) -> None:
     """Replay every case's events (see :func:`read_range`) range by range and append the daily
-    counts to the stage table ``stage``; returns how many events were replayed. Memory holds one
-    range; the sums over ranges are left to the database."""
-    total = 0
+    counts to the stage table ``stage``. Memory holds one range; the sums over ranges are left to
+    the database."""
     ranges = case_ranges(chunk)
     for n, (lo, hi) in enumerate(ranges, start=1):
         rows = read_range(lo, hi, upto=upto, low=low)
         counts: RangeCounts = {}
         replay(rows, dims_between(lo, hi), counts)
         stage_counts(stage, counts)
-        total += len(rows)
         if progress is not None:
             progress(VerifyProgress("recount", n, len(ranges)))
-    return total
 
 
 def verify(*, chunk: int = VERIFY_CHUNK, progress: VerifyProgressCallback | None = None) -> list[Difference]:
