@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import columnar, rollup
-from yiwang.analytics.models import DIMENSIONS, MILESTONES, DailyRollup
+from yiwang.analytics.models import DAILY, DIMENSIONS, MILESTONES, DailyRollup
 from yiwang.analytics.rollup import DATA_KINDS, Dims, EventRow, RangeCounts
 from yiwang.cases.choices import EventKind
 from yiwang.cases.models import CaseEvent
@@ -276,7 +276,7 @@ def test_binary_copy_writes_keys_empty_dimensions_and_channels_as_the_rules_do(d
         ]
     )
     daily, _ = columnar.daily_counts(columns_from_rows(rows), {1: DIMS[0], 2: DIMS[1]})
-    columnar.add_to_daily(daily)
+    columnar.copy_level(DAILY, daily)
     fields = ["key", "day", *DIMENSIONS, *MILESTONES]
     stored = sorted(DailyRollup.objects.values_list(*fields))
     expected = sorted((rollup.row_key(row[:8]), *row) for row in daily_rows(daily))

@@ -4,6 +4,7 @@ catch-up standing aside meanwhile, and a rebuild that died half-way refusing to 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 
 import pytest
@@ -70,6 +71,27 @@ def test_rebuild_of_an_empty_database_counts_nothing(db: None) -> None:
     assert rollup.verify() == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_reports_its_progress_through_every_step(world: World) -> None:
+    for _ in range(3):
+        new_case(world, at=WEDNESDAY)
+    seen: list[rebuild.Progress] = []
+    rebuild.rebuild(workers=2, chunk=1, progress=seen.append)
+    steps = ["ranges", "buckets", "indexes"] if connection.vendor == "postgresql" else ["ranges"]
+    assert list(dict.fromkeys(p.step for p in seen)) == steps
+    for step in steps:
+        reports = [p for p in seen if p.step == step]
+        assert [p.done for p in reports] == list(range(1, reports[0].total + 1))
+    assert next(p.total for p in seen if p.step == "ranges") == 3
+    assert seen[-1].events == rollup.CaseEvent.objects.count()
+    out = io.StringIO()
+    call_command("rollup", "rebuild", "--workers", "2", stdout=out)
+    assert "case ranges counted" in out.getvalue()
+    if connection.vendor == "postgresql":
+        assert "street buckets summed" in out.getvalue()
+        assert "indexes built" in out.getvalue()
+
+
 def _declared_keys_and_indexes() -> set[str]:
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, DailyRollup._meta.db_table)
@@ -97,7 +119,8 @@ def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: 
     rollup.catch_up()
     declared = _declared_keys_and_indexes()
     assert len(declared) == len(DailyRollup._meta.indexes) + len(DailyRollup._meta.constraints)
-    drop_secondary(DailyRollup)  # where a rebuild that died in its ranges left the table (PostgreSQL)
+    # Where a rebuild that died in its ranges left the table (PostgreSQL): no key, index or primary key.
+    drop_secondary(DailyRollup, primary=True)
     RollupState.objects.filter(pk=1).update(rebuilding_since=timezone.now())
     call_command("rollup", "rebuild", "--force")
     assert _declared_keys_and_indexes() == declared
@@ -109,6 +132,11 @@ def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: 
                 "SELECT contype FROM pg_constraint WHERE conname = %s", ["analytics_dailyrollup_key"]
             )
             assert cursor.fetchall() == [("u",)]
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid = CAST(%s AS regclass)",
+                [DailyRollup._meta.db_table],
+            )
+            assert cursor.fetchall() == [(f"{DailyRollup._meta.db_table}_pkey",)]
     new_case(world, at=WEDNESDAY)
     rollup.catch_up()  # the upsert names the key as its conflict target
     assert sum(c["registered"] for c in stored().values()) == 2

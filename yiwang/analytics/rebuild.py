@@ -7,18 +7,16 @@ range is read and replayed as numpy columns (:func:`.columnar.read_columns` and
 :func:`.columnar.daily_counts`: the rules applied to all its events at once); on SQLite event by
 event (:func:`.rollup.read_range` and :func:`.rollup.replay`). Ranges may finish in any order,
 and two ranges may count the same daily key (cases of both on the same day, grid, category, channel
-and department), so the daily rows are written without a unique key:
+and department):
 
-* on PostgreSQL each range COPYs its rows (binary, keys included) straight into the daily table,
-  whose indexes and unique key are dropped at the start; at the end the few shared keys are summed
-  into one row (:func:`.rollup_store.merge_duplicate_keys`);
+* on PostgreSQL each range writes its daily rows to files (:mod:`.spill`), by street bucket; each
+  bucket is then summed in numpy into its daily rows and the levels that keep the street, and
+  COPYed into tables whose indexes and keys were dropped at the start. Then, in :func:`finish_tasks`
+  shared by the workers: the levels without a street summed in SQL from the street levels, and
+  every index and key built again from the models' declarations, one per task;
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
-  range appends to a stage table, summed into the daily rows at the end.
-
-Then each coarser level is filled from the smallest level already filled, with their indexes set
-aside, and every index and key is built again from the models' declarations: on PostgreSQL in two
-sessions at once (:data:`FINISH_PARTS`: the daily table's merge and indexes with the month and year
-grid levels, beside the other coarser levels), on SQLite in one transaction.
+  range appends to a stage table, summed into the daily rows at the end, and each coarser level is
+  filled from the smallest level already filled, in one transaction.
 
 While it runs, ``RollupState.rebuilding_since`` is set and the incremental catch-up stands aside;
 at the end the high-water mark is the last event id seen at the start, and the ordinary catch-up
@@ -31,15 +29,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from yiwang.analytics import columnar, rebuild_worker
+from yiwang.analytics import columnar, rebuild_worker, spill
 from yiwang.analytics.models import DAILY, LEVELS, CaseTrack, GridTotals, Level, ProcessedEvent
 from yiwang.analytics.rollup import (
     TRACK_FIELDS,
@@ -56,17 +60,18 @@ from yiwang.analytics.rollup import (
     stage_counts,
 )
 from yiwang.analytics.rollup_store import (
-    add_declared,
+    analyze,
+    build_declared,
     bulk_session,
     copy_rows,
     create_stage,
+    declared,
     derive,
     drop_secondary,
     drop_stage,
     empty,
     fill_from_stage,
     indexes_set_aside,
-    merge_duplicate_keys,
 )
 from yiwang.cases.models import CaseEvent
 
@@ -77,7 +82,7 @@ STAGE = "yw_rebuild_daily"
 
 
 def _direct() -> bool:
-    """Whether ranges write straight into the daily table (see the module's docstring)."""
+    """Whether ranges are counted on columns and summed by street bucket (see the module's docstring)."""
     return connection.vendor == "postgresql"
 
 
@@ -91,11 +96,22 @@ class RangeResult:
     recent_ids: list[int]  # ids inside the overlap window below the high-water mark
 
 
+Step = Literal["ranges", "buckets", "indexes"]
+
+
 @dataclass(frozen=True)
 class Progress:
-    ranges_done: int
-    ranges: int
+    """How far a rebuild is: ``done`` of ``total`` case ranges counted, street buckets summed
+    (PostgreSQL) or end tasks (levels summed, indexes built) finished; ``events`` counted so far."""
+
+    step: Step
+    done: int
+    total: int
     events: int
+
+
+def _street_models() -> list[type[Any]]:
+    return [DAILY.model, *(level.model for level in spill.street_levels())]
 
 
 def _begin(force: bool) -> int:
@@ -109,7 +125,7 @@ def _begin(force: bool) -> int:
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent, GridTotals)
         if _direct():
-            drop_secondary(DAILY.model)
+            drop_secondary(*_street_models(), primary=True)
         else:
             create_stage(STAGE, shared=True)
         state.high_water = high
@@ -135,11 +151,11 @@ def _recent(lo: int, hi: int, high: int, window: int) -> list[int]:
     return list(ids.values_list("pk", flat=True))
 
 
-def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
-    """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and add their counts.
-
-    Only the daily rows, appended: adding each range to the indexed daily table cost far more than
-    counting (every range touches every day's part of five indexes). A worker dying half-way leaves
+def count_range(lo: int, hi: int, high: int, window: int, spill_to: str = "") -> RangeResult:
+    """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and keep their counts:
+    on PostgreSQL the daily rows in files under ``spill_to`` (:func:`.spill.write_range`), on
+    SQLite appended to the stage. Adding each range to the indexed tables cost far more than
+    counting (every range touches every day's part of every index). A worker dying half-way leaves
     the rebuild unfinished (the state says so), and the next one starts afresh."""
     dims = dims_between(lo, hi)
     if not _direct():
@@ -154,71 +170,86 @@ def count_range(lo: int, hi: int, high: int, window: int) -> RangeResult:
         return RangeResult(len(rows), _recent(lo, hi, high, window) if rows else [])
     events = columnar.read_columns(lo, hi, upto=high)
     daily, final = columnar.daily_counts(events, dims)
+    spill.write_range(Path(spill_to), f"{lo:012d}", daily)
     with transaction.atomic():
-        columnar.add_to_daily(daily)
         columnar.write_tracks(final)
     return RangeResult(len(events), _recent(lo, hi, high, window) if len(events) else [])
+
+
+def sum_bucket(spill_from: str, bucket: int) -> int:
+    """Sum one street bucket of the spilled daily rows into the daily and street levels (PostgreSQL)."""
+    with transaction.atomic():
+        return spill.sum_bucket(Path(spill_from), bucket)
 
 
 def _coarser() -> list[Level]:
     return [level for level in fill_order() if level is not DAILY]
 
 
-def _derive(levels: list[Level]) -> None:
-    # Each level summed in one statement from the smallest level already filled (among the daily
-    # level and ``levels``, in fill order) that keeps its dimensions.
-    filled = [DAILY]
+def _derive(levels: list[Level], filled: list[Level]) -> None:
+    # Each level summed in one statement from the smallest level already filled (among ``filled``
+    # and ``levels``, in fill order) that keeps its dimensions.
+    filled = list(filled)
     for level in levels:
         derive(level, smallest_source(level, filled))
         filled.append(level)
 
 
-def _beside_daily(level: Level) -> bool:
-    """Whether ``level`` is summed in the daily half of a PostgreSQL rebuild's end: the month and
-    year grid levels (a chain of their own: no other level is summed from them), which even out
-    the halves' work (at 10 M cases both took about 445 s; without them the coarser half would have
-    taken about 65 s longer)."""
-    return "grid_id" in level.dims and level.period in ("month", "year")
+def _streetless() -> list[Level]:
+    """The coarser levels without a street: summed in SQL from the street levels (PostgreSQL)."""
+    street = spill.street_levels()
+    return [level for level in _coarser() if level not in street]
 
 
-def _merge_daily() -> None:
-    merge_duplicate_keys(DAILY)
-    beside = [level for level in _coarser() if _beside_daily(level)]
-    with indexes_set_aside(*(level.model for level in beside)):
-        _derive(beside)
-    add_declared(DAILY.model)
-
-
-def _fill_coarser() -> None:
-    levels = [level for level in _coarser() if not _beside_daily(level)]
+def _sum_streetless() -> None:
+    levels = _streetless()
     with indexes_set_aside(*(level.model for level in levels)):
-        _derive(levels)
+        _derive(levels, [DAILY, *spill.street_levels()])
 
 
-# The end of a PostgreSQL rebuild, in two halves that run at once in two sessions (each one
-# statement at a time, so the two cores both work): the daily table's shared keys summed, the month
-# and year grid levels, and the daily indexes; and the other coarser levels. The second does not
-# wait for the first: a GROUP BY sums two rows of one key as it sums one merged row, and whichever
-# version of the daily rows its snapshot sees gives the same sums. Only the daily table's unique key
-# (ALTER TABLE, an exclusive lock) waits for the coarser levels' transaction to end.
-FINISH_PARTS: dict[str, Callable[[], None]] = {"daily": _merge_daily, "coarser": _fill_coarser}
+# A task of a PostgreSQL rebuild's end: ("levels",) sums the levels without a street; ("index",
+# model label, name) builds one declared index or key of the daily or a street level. Each runs in
+# its own transaction in one of the workers, so both cores work; two sessions may build indexes of
+# the same table at once (CREATE INDEX takes a SHARE lock).
+Task = tuple[str, ...]
 
 
-def finish_part(part: str) -> None:
-    """One half of the end of a PostgreSQL rebuild (a key of :data:`FINISH_PARTS`), in its own
-    transaction. A rebuild that dies here leaves its mark set; ``--force`` starts again."""
+def finish_tasks() -> list[Task]:
+    """The end's tasks, the longest first (the daily table's indexes), so the last to start are short."""
+    indexes = [("index", model._meta.label, name) for model in _street_models() for name in declared(model)]
+    return [*indexes[: len(declared(DAILY.model))], ("levels",), *indexes[len(declared(DAILY.model)) :]]
+
+
+def finish_task(task: Task) -> None:
+    """Run one of :func:`finish_tasks`. A rebuild that dies here leaves its mark set; ``--force``
+    starts again (and builds every index and key)."""
     with transaction.atomic():
         bulk_session()
-        FINISH_PARTS[part]()
+        if task[0] == "levels":
+            _sum_streetless()
+        else:
+            build_declared(apps.get_model(task[1]), task[2])
 
 
 def _pool(processes: int) -> Any:
-    from django.conf import settings
-
     # The module this process was configured from (pytest-xdist workers leave SETTINGS_MODULE unset).
     module = os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE or "yiwang.config.settings"
     init = (module, connection.settings_dict["NAME"])
     return multiprocessing.get_context("spawn").Pool(processes, rebuild_worker.init, init)
+
+
+@contextmanager
+def _spill_directory() -> Iterator[Path | None]:
+    """Where ranges keep their daily rows (PostgreSQL: setting ``YIWANG_REBUILD_TMP``, else the
+    system's temporary directory), removed at the end whatever happens."""
+    if not _direct():
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="yiwang-rebuild-", dir=settings.YIWANG_REBUILD_TMP or None))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def rebuild(
@@ -233,37 +264,41 @@ def rebuild(
     high = _begin(force)
     window = overlap_window()
     ranges = case_ranges(chunk)
-    jobs = [(lo, hi, high, window) for lo, hi in ranges]
     total, recent = 0, []
-
-    def done(result: RangeResult, n: int) -> None:
-        nonlocal total
-        total += result.events
-        recent.extend(result.recent_ids)
-        if progress is not None:
-            progress(Progress(n, len(jobs), total))
-
     pool = (
-        _pool(min(workers, len(jobs)))
-        if workers > 1 and connection.vendor == "postgresql" and len(jobs) > 1
+        _pool(min(workers, max(len(ranges), spill.BUCKETS)))
+        if workers > 1 and _direct() and len(ranges) > 1
         else None
     )
+
+    def run(step: Step, work: Callable[..., Any], jobs: list[Any]) -> Iterable[Any]:
+        # Each job of a step in the pool (or here, one by one), reported as it ends.
+        done = pool.imap_unordered(work, jobs) if pool else (work(*job) for job in jobs)
+        for n, result in enumerate(done, start=1):
+            yield result
+            if progress is not None:
+                progress(Progress(step, n, len(jobs), total))
+
     try:
-        counted = pool.imap_unordered(rebuild_worker.count, jobs) if pool else (count_range(*j) for j in jobs)
-        for n, result in enumerate(counted, start=1):
-            done(result, n)
+        with _spill_directory() as directory:
+            spill_to = str(directory or "")
+            jobs = [(lo, hi, high, window, spill_to) for lo, hi in ranges]
+            for result in run("ranges", rebuild_worker.count if pool else count_range, jobs):
+                total += result.events
+                recent.extend(result.recent_ids)
+            if directory is not None:
+                buckets = [(spill_to, bucket) for bucket in range(spill.BUCKETS)]
+                list(run("buckets", rebuild_worker.sum_bucket if pool else sum_bucket, buckets))
         if _direct():
-            list(
-                pool.imap_unordered(rebuild_worker.finish_part, FINISH_PARTS)
-                if pool
-                else map(finish_part, FINISH_PARTS)
-            )
+            analyze(*_street_models())
+            tasks = [(task,) for task in finish_tasks()]
+            list(run("indexes", rebuild_worker.finish_task if pool else finish_task, tasks))
         else:
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
                 bulk_session()
                 fill_from_stage(STAGE)
                 drop_stage(STAGE)
-                _derive(_coarser())
+                _derive(_coarser(), [DAILY])
     finally:
         if pool is not None:
             pool.terminate()

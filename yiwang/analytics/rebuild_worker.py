@@ -29,15 +29,22 @@ def _ready() -> None:
         _WORKER["ready"] = "yes"
 
 
-def count(args: tuple[int, int, int, int]) -> Any:
+def count(args: tuple[int, int, int, int, str]) -> Any:
     _ready()
     from yiwang.analytics.rebuild import count_range
 
     return count_range(*args)
 
 
-def finish_part(part: str) -> None:
+def sum_bucket(args: tuple[str, int]) -> int:
     _ready()
-    from yiwang.analytics.rebuild import finish_part
+    from yiwang.analytics.rebuild import sum_bucket
 
-    finish_part(part)
+    return sum_bucket(*args)
+
+
+def finish_task(args: tuple[tuple[str, ...]]) -> None:
+    _ready()
+    from yiwang.analytics.rebuild import finish_task
+
+    finish_task(*args)

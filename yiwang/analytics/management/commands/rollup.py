@@ -16,6 +16,11 @@ VERIFY_STEPS = {
     "daily": "months of daily rows compared",
     "levels": "coarser levels compared",
 }
+REBUILD_STEPS = {
+    "ranges": "case ranges counted",
+    "buckets": "street buckets summed",
+    "indexes": "end tasks done (levels without a street summed, indexes built)",
+}
 
 
 class Command(BaseCommand):
@@ -54,7 +59,7 @@ class Command(BaseCommand):
         elif action == "rebuild":
 
             def ranges(p: rebuild.Progress) -> None:
-                self.stdout.write(f"  … {p.ranges_done}/{p.ranges} case ranges, {p.events} events")
+                self.stdout.write(f"  … {p.done}/{p.total} {REBUILD_STEPS[p.step]}, {p.events} events")
 
             try:
                 n = rebuild.rebuild(workers=options["workers"], force=options["force"], progress=ranges)
