@@ -388,6 +388,18 @@ def page_weight(client: Any) -> tuple[int, int]:
     return raw, sent
 
 
+def _rebuild_steps(ends: dict[str, float], total: float) -> str:
+    """How long each step of a rebuild took (minutes), from the moments its steps ended."""
+    ranges = ends.get("ranges", 0.0)
+    if "buckets" not in ends:  # SQLite: the ranges, then one transaction of summing and indexing
+        return f"ranges counted in {ranges / 60:.1f} min, then {(total - ranges) / 60:.1f} min of summing and indexing"
+    buckets = ends["buckets"]
+    return (
+        f"ranges counted in {ranges / 60:.1f} min, street buckets summed and written in "
+        f"{(buckets - ranges) / 60:.1f} min, then {(total - buckets) / 60:.1f} min of the other levels and the indexes"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -444,7 +456,8 @@ def main() -> None:
     have = Case.objects.count()
     if have and abs(have - profile.cases) > profile.cases // 100:
         raise SystemExit(f"the database holds {have:,} cases, not {profile.cases:,}: use an empty one")
-    gen_s, rebuild_s, counted_s = 0.0, 0.0, 0.0
+    gen_s, rebuild_s = 0.0, 0.0
+    step_ends: dict[str, float] = {}  # seconds into the rebuild at which each of its steps ended
     now = timezone.now().timestamp()
     if have == 0:
         plan = scale_data.Plan(
@@ -464,12 +477,11 @@ def main() -> None:
     if have == 0 or args.rebuild:
         t = time.perf_counter()
 
-        def at_last_range(progress: rebuild.Progress) -> None:
-            nonlocal counted_s
-            if progress.ranges_done == progress.ranges:
-                counted_s = time.perf_counter() - t
+        def at_step_end(progress: rebuild.Progress) -> None:
+            if progress.done == progress.total:
+                step_ends[progress.step] = time.perf_counter() - t
 
-        rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True, progress=at_last_range)
+        rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True, progress=at_step_end)
         rebuild_s = time.perf_counter() - t
     # Every grid's running totals, as the catch-up job writes them after a rebuild (nothing to do
     # when an earlier run filled them).
@@ -493,8 +505,10 @@ def main() -> None:
     if rebuild_s:
         say(
             f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; "
-            f"ranges counted in {counted_s / 60:.1f} min, then {(rebuild_s - counted_s) / 60:.1f} min of summing "
-            "and indexing; rows: " + ", ".join(f"{k} {v:,}" for k, v in level_rows.items()) + " |"
+            + _rebuild_steps(step_ends, rebuild_s)
+            + "; rows: "
+            + ", ".join(f"{k} {v:,}" for k, v in level_rows.items())
+            + " |"
         )
     if totals_days:
         totals_mb = (GridTotals.objects.aggregate(n=Sum(Length("data")))["n"] or 0) / 2**20

@@ -216,8 +216,10 @@ Task = tuple[str, ...]
 
 def finish_tasks() -> list[Task]:
     """The end's tasks, the longest first (the daily table's indexes), so the last to start are short."""
-    indexes = [("index", model._meta.label, name) for model in _street_models() for name in declared(model)]
-    return [*indexes[: len(declared(DAILY.model))], ("levels",), *indexes[len(declared(DAILY.model)) :]]
+    daily, *street = [
+        [("index", model._meta.label, name) for name in declared(model)] for model in _street_models()
+    ]
+    return [*daily, ("levels",), *(task for tasks in street for task in tasks)]
 
 
 def finish_task(task: Task) -> None:

@@ -210,7 +210,7 @@ YIWANG_JOBS_DISABLED = env_list("YIWANG_JOBS_DISABLED", [])
 YIWANG_BACKUP_DIR = env_str("YIWANG_BACKUP_DIR", "")
 YIWANG_BACKUP_KEEP = env_int("YIWANG_BACKUP_KEEP", 14, minimum=1)
 # ``rollup rebuild`` on PostgreSQL keeps the daily rows in files here while it counts (empty: the
-# system's temporary directory); about 3 GB at 10 M cases, removed when it ends.
+# system's temporary directory); about 4 GB at 10 M cases, removed when it ends.
 YIWANG_REBUILD_TMP = env_str("YIWANG_REBUILD_TMP", "")
 
 # --- APIs -----------------------------------------------------------------------------------
