@@ -61,6 +61,7 @@ from yiwang.analytics.rollup import (
 )
 from yiwang.analytics.rollup_store import (
     analyze,
+    attach_keys,
     build_declared,
     bulk_session,
     copy_rows,
@@ -208,18 +209,19 @@ def _sum_streetless() -> None:
 
 
 # A task of a PostgreSQL rebuild's end: ("levels",) sums the levels without a street; ("index",
-# model label, name) builds one declared index or key of the daily or a street level. Each runs in
-# its own transaction in one of the workers, so both cores work; two sessions may build indexes of
-# the same table at once (CREATE INDEX takes a SHARE lock).
+# model label, name) builds one declared index (or key's unique index) of the daily or a street
+# level. Each runs in its own transaction in one of the workers, so both cores work; two sessions
+# may build indexes of the same table at once (CREATE INDEX takes a SHARE lock). The keys are made
+# constraints after the last task (``attach_keys``), when no other session uses the tables.
 Task = tuple[str, ...]
 
 
 def finish_tasks() -> list[Task]:
-    """The end's tasks, the longest first (the daily table's indexes), so the last to start are short."""
-    daily, *street = [
-        [("index", model._meta.label, name) for name in declared(model)] for model in _street_models()
-    ]
-    return [*daily, ("levels",), *(task for tasks in street for task in tasks)]
+    """The end's tasks: the levels without a street first (they read the street levels, so their
+    sums are over before those tables' indexes are built), then the indexes, the daily table's
+    (the longest) first, so the last tasks to start are short."""
+    indexes = [("index", model._meta.label, name) for model in _street_models() for name in declared(model)]
+    return [("levels",), *indexes]
 
 
 def finish_task(task: Task) -> None:
@@ -295,6 +297,8 @@ def rebuild(
             analyze(*_street_models())
             tasks = [(task,) for task in finish_tasks()]
             list(run("indexes", rebuild_worker.finish_task if pool else finish_task, tasks))
+            with transaction.atomic():
+                attach_keys(*_street_models())
         else:
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
                 bulk_session()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
@@ -166,7 +167,7 @@ def analyze(*tables: type[models.Model]) -> None:
             cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
 
 
-# In :func:`declared`: the primary key, which :func:`build_declared` builds only where it is missing.
+# In :func:`declared`: the primary key (which :func:`drop_secondary` may have dropped).
 PRIMARY = "primary key"
 
 
@@ -176,72 +177,99 @@ def declared(model: type[models.Model]) -> list[str]:
     return [PRIMARY, *names]
 
 
+@dataclass(frozen=True)
+class Key:
+    """A key of a table: its constraint (and index) name, ``PRIMARY KEY`` or ``UNIQUE``, its columns."""
+
+    name: str
+    kind: str
+    columns: list[str]
+
+
+def _keys(model: type[models.Model]) -> dict[str, Key]:
+    """The keys ``model`` declares by their names in :func:`declared`: the primary key (named as
+    PostgreSQL names it) and the plain unique constraints (the rollups' keys)."""
+    table = model._meta.db_table
+    keys = {PRIMARY: Key(f"{table}_pkey", "PRIMARY KEY", [model._meta.pk.column or "id"])}
+    for c in model._meta.constraints:
+        if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None:
+            columns = [model._meta.get_field(f).column for f in c.fields]  # type: ignore[union-attr]
+            keys[c.name] = Key(c.name, "UNIQUE", columns)  # type: ignore[arg-type]
+    return keys
+
+
+def _constraint_exists(table: str, name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = CAST(%s AS regclass)",
+            [name, table],
+        )
+        return cursor.fetchone() is not None
+
+
 def build_declared(model: type[models.Model], name: str) -> None:
     """On PostgreSQL, build the index or constraint ``name`` that ``model`` declares (after
     :func:`drop_secondary`; from the model, so a rebuild that died between the two is mended by the
-    next one). A unique constraint comes back only if the rows keep it."""
+    next one). A key gets only its unique index here (built under a SHARE lock, which lets readers
+    and other index builds of the table go on); :func:`attach_keys` makes it the constraint."""
     if connection.vendor != "postgresql":
         return
-    if name == PRIMARY:
-        _add_primary(model)
+    table = model._meta.db_table
+    key = _keys(model).get(name)
+    if key is not None:
+        if not _constraint_exists(table, key.name):
+            q = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _sql(
+                        "CREATE UNIQUE INDEX IF NOT EXISTS {n} ON {t} ({c})",
+                        n=q(key.name),
+                        t=q(table),
+                        c=_quoted(key.columns),
+                    )
+                )
         return
     with connection.schema_editor(atomic=False) as editor:
         for index in model._meta.indexes:
             if index.name == name:
                 editor.add_index(model, index)
         for constraint in model._meta.constraints:
-            if constraint.name != name:
-                continue
-            # The rollups' keys: plain unique columns.
-            if (
-                isinstance(constraint, models.UniqueConstraint)
-                and constraint.fields
-                and constraint.condition is None
-            ):
-                _add_unique(model, constraint)
-            else:
+            if constraint.name == name:
                 editor.add_constraint(model, constraint)
 
 
+def attach_keys(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, make each key's unique index (:func:`build_declared`) its constraint: ALTER
+    TABLE … USING INDEX, a catalogue change, but under an exclusive lock that waits for every other
+    session using the table. So it comes after all the index builds and sums that read the tables
+    (at 10 M cases, attached beside them, a key waited 26 s for a sum reading its table). A unique
+    constraint comes back only if the rows keep it."""
+    if connection.vendor != "postgresql":
+        return
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in tables:
+            table = model._meta.db_table
+            for key in _keys(model).values():
+                if not _constraint_exists(table, key.name):
+                    cursor.execute(
+                        _sql(
+                            "ALTER TABLE {t} ADD CONSTRAINT {n} {k} USING INDEX {n}",
+                            t=q(table),
+                            n=q(key.name),
+                            k=key.kind,
+                        )
+                    )
+
+
 def add_declared(*tables: type[models.Model]) -> None:
-    """:func:`analyze` ``tables``, then build every index and constraint their models declare."""
+    """:func:`analyze` ``tables``, build every index and constraint their models declare, and
+    attach the keys."""
     analyze(*tables)
     for model in tables:
         for name in declared(model):
             build_declared(model, name)
-
-
-def _add_primary(model: type[models.Model]) -> None:
-    """The primary key, if :func:`drop_secondary` dropped it: its index, then the constraint on it
-    (as :func:`_add_unique`), named as PostgreSQL names it."""
-    table = model._meta.db_table
-    q = connection.ops.quote_name
-    names = {"t": q(table), "n": q(f"{table}_pkey"), "c": q(model._meta.pk.column or "id")}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_constraint WHERE contype = 'p' AND conrelid = CAST(%s AS regclass)", [table]
-        )
-        if cursor.fetchone():
-            return
-        cursor.execute(_sql("CREATE UNIQUE INDEX {n} ON {t} ({c})", **names))
-        cursor.execute(_sql("ALTER TABLE {t} ADD CONSTRAINT {n} PRIMARY KEY USING INDEX {n}", **names))
-
-
-def _add_unique(model: type[models.Model], constraint: models.UniqueConstraint) -> None:
-    """A unique key in two steps: its index, built under a SHARE lock, which lets the table's readers
-    go on (a rebuild's other session builds the table's other indexes meanwhile), then the constraint on
-    that index, a catalogue change that only waits for them to finish. ``ALTER TABLE … ADD UNIQUE``
-    would take the exclusive lock first and build the index alone after they end (at 10 M cases the
-    daily key took the last two minutes of a rebuild that way)."""
-    q = connection.ops.quote_name
-    names = {
-        "t": q(model._meta.db_table),
-        "n": q(constraint.name),
-        "c": _quoted([model._meta.get_field(f).column for f in constraint.fields]),  # type: ignore[union-attr,misc]
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_sql("CREATE UNIQUE INDEX {n} ON {t} ({c})", **names))
-        cursor.execute(_sql("ALTER TABLE {t} ADD CONSTRAINT {n} UNIQUE USING INDEX {n}", **names))
+    attach_keys(*tables)
 
 
 @contextmanager
