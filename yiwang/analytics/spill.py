@@ -41,8 +41,8 @@ def street_levels() -> list[Level]:
 
 
 def _bucket(street: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    # NONE (no street) is a multiple of BUCKETS: those rows share bucket 0, which keeps them apart
-    # from no one they could share a key with.
+    # NONE (no street, -2**63) is a multiple of BUCKETS: the rows without a street all go to bucket
+    # 0, so their keys, like every street's, meet in one bucket.
     return street % BUCKETS
 
 
