@@ -152,10 +152,10 @@ def _recent(lo: int, hi: int, high: int, window: int) -> list[int]:
     return list(ids.values_list("pk", flat=True))
 
 
-def count_range(lo: int, hi: int, high: int, window: int, spill_to: str = "") -> RangeResult:
+def count_range(lo: int, hi: int, high: int, window: int, spill_to: str) -> RangeResult:
     """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and keep their counts:
     on PostgreSQL the daily rows in files under ``spill_to`` (:func:`.spill.write_range`), on
-    SQLite appended to the stage. Adding each range to the indexed tables cost far more than
+    SQLite (``spill_to`` empty) appended to the stage. Adding each range to the indexed tables cost far more than
     counting (every range touches every day's part of every index). A worker dying half-way leaves
     the rebuild unfinished (the state says so), and the next one starts afresh."""
     dims = dims_between(lo, hi)
