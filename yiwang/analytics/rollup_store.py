@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connection, models
 
@@ -182,7 +182,7 @@ class Key:
     """A key of a table: its constraint (and index) name, ``PRIMARY KEY`` or ``UNIQUE``, its columns."""
 
     name: str
-    kind: str
+    kind: Literal["PRIMARY KEY", "UNIQUE"]
     columns: list[str]
 
 
