@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -17,6 +19,9 @@ from yiwang.core.security import limits
 pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/security-test/token/"
+# The start of a minute: the sign-in counters' 60-second windows are fixed, so a test whose posts
+# straddled a window's end (a slow run) would see its count reset. The clock stands still here.
+WINDOW_START = dt.datetime(2026, 3, 2, 10, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +37,7 @@ def _clean_cache(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def login_limit(settings: Any) -> None:
+def login_limit(settings: Any) -> Iterator[None]:
     settings.ROOT_URLCONF = "tests.security.otp_urls"
     settings.YIWANG_LOGIN_RATE = (3, 60)
     settings.YIWANG_LOGIN_PATHS = [TOKEN]
@@ -41,6 +46,8 @@ def login_limit(settings: Any) -> None:
         "yiwang.core.security.limits.LoginRateLimitMiddleware",
         after="django.middleware.csp.ContentSecurityPolicyMiddleware",
     )
+    with time_machine.travel(WINDOW_START, tick=False):
+        yield
 
 
 def test_login_attempts_per_address_are_limited_whatever_the_account(login_limit: None, world: Any) -> None:
