@@ -302,10 +302,10 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
     ]
 
 
-def web_memory() -> tuple[float, float, str]:
+def web_memory(spans: list[tuple[dt.date, dt.date]]) -> tuple[float, float, str]:
     """Resident memory of a fresh process after Django setup, then with the grid index, the
-    active classifier (after one prediction) and the map's encoded grid shapes loaded (MB), as a web
-    worker holds them."""
+    active classifier (after one prediction), the map's encoded grid shapes and the grid tables'
+    sums of ``spans`` (kept by the process) loaded (MB), as a web worker holds them."""
     code = (
         "import os, django; django.setup()\n"
         "def rss():\n"
@@ -319,6 +319,10 @@ def web_memory() -> tuple[float, float, str]:
         "clf is None or clf.predict(['小区路灯不亮'])\n"  # a process that has served a suggestion
         "from yiwang.web.views.mapview import grid_shapes\n"
         "grid_shapes()\n"
+        "import datetime as dt\n"
+        "from yiwang.analytics.grid_totals import period_sums_by_grid\n"
+        f"for s, e in {[(s.isoformat(), e.isoformat()) for s, e in spans]!r}:\n"
+        "    period_sums_by_grid(dt.date.fromisoformat(s), dt.date.fromisoformat(e))\n"
         "print(base, rss(), 'classifier' if clf is not None else 'no classifier')\n"
     )
     out = subprocess.run(
@@ -614,9 +618,10 @@ def main() -> None:
         f"| map page weight (HTML + CSS/JS + map data) | — | {raw / 1e6:.2f} MB raw, {sent / 1e6:.2f} MB gzip |"
     )
     train_classifier(categories)
-    base_mb, loaded_mb, what = web_memory()
+    spans = [(start, end) for _name, start, end in periods(today)]
+    base_mb, loaded_mb, what = web_memory(spans)
     say(
-        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids, the map's grid shapes and the {what} loaded |"
+        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids, the map's grid shapes, the {what} and the grid tables' sums of {len(spans)} periods loaded |"
     )
     say("")
     say(

@@ -78,12 +78,15 @@ def _fresh_locator() -> Iterator[None]:
     """Every test builds its own grids (new ids, the same locator version after a rollback): the
     process-wide point→grid index must not carry a previous test's grids (PostgreSQL would refuse
     the stale foreign keys when it checks the deferred constraints at the end of the test). The
-    map's cache of grid shapes likewise (a rolled-back test can leave the same ids and moments)."""
+    map's cache of grid shapes and the grid tables' kept sums likewise (a rolled-back test can
+    leave the same ids and moments)."""
+    from yiwang.analytics import grid_totals
     from yiwang.grids import locator
     from yiwang.web.views import mapview
 
     locator.reset_cache()
     mapview.reset_grid_shapes()
+    grid_totals.forget_kept_sums()
     yield
     locator.reset_cache()
     mapview.reset_grid_shapes()

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.analytics.helpers import play
@@ -199,3 +201,32 @@ def test_a_period_before_the_first_counted_day_has_no_grid(played: World) -> Non
     assert sums is not None
     assert sums.ids.tolist() == []
     assert scored.lowest_scores(start=first - 30 * DAY, end=first - DAY, group_by="grid") == ([], 0)
+
+
+@pytest.mark.django_db
+def test_a_period_read_again_is_kept_until_new_counts_or_a_fill_change_the_state(played: World) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill(until=today - 3 * DAY)
+
+    def registered_today_side() -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            sums = grid_totals.period_sums_by_grid(first, today, world.leader)
+        assert sums is not None
+        assert not sums.counts["registered"].flags.writeable  # shared by the reads that keep it
+        return int(sums.counts["registered"].sum()), [q["sql"] for q in queries.captured_queries]
+
+    before, first_read = registered_today_side()
+    assert any("analytics_gridtotals" in sql for sql in first_read)
+    again, second_read = registered_today_side()
+    assert again == before
+    assert len(second_read) == 2  # the state's version and the leader's scope: nothing summed again
+    _new_case_on(world, today)
+    rollup.catch_up()  # a new batch: the state's version moves on
+    after, third_read = registered_today_side()
+    assert after == before + 1
+    assert any("analytics_gridtotals" in sql for sql in third_read)
+    grid_totals.fill()  # so does a fill, with the same sums
+    assert registered_today_side()[0] == after
+    _assert_grid_tables_equal_the_rows(world, first, today, world.grid_worker_a1)

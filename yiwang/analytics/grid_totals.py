@@ -17,11 +17,17 @@ The totals are a cache of the rollups, never of the events:
 - A read (:func:`period_sums_by_grid`) takes the days after it (today, usually) from the rollups,
   so it is exact whether or not the fill has run; before the first fill, or for a scope that is not
   a set of grids (a department's), the caller reads the rollups as before.
+- Each process keeps the sums of the last :data:`KEPT_PERIODS` periods it read, keyed by the rollup
+  state's version (``high_water``, ``updated_at``, ``grid_totals_through``): every change to the
+  rollups or the totals (an added batch, a fill, a rebuild) saves that row, so a kept sum is never
+  older than the data. Decoding the two rows and summing today's rows cost 30–40 ms of a grid table's
+  50 at 50 000 grids; a kept period costs one read of the state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import zlib
 from collections.abc import Iterator
@@ -47,6 +53,9 @@ log = logging.getLogger(__name__)
 GRID_MILESTONES: tuple[str, ...] = (*RATE_MILESTONES, "registered", "overdue")
 DAY = dt.timedelta(days=1)
 DAYS_PER_TRANSACTION = 31  # the catch-up waits for the state lock at most this many days' reads
+# Periods whose sums a process keeps (as int32, 2.2 MB each at 50 000 grids): the dashboard's and
+# the map's usual periods (this and last month, this year, the last 12 months) and a few others.
+KEPT_PERIODS = 6
 Counts = npt.NDArray[np.int64]
 
 
@@ -189,7 +198,7 @@ class GridSums:
     ``counts[m]`` the array of milestone ``m`` in the same order."""
 
     ids: npt.NDArray[np.int64]
-    counts: dict[str, Counts]
+    counts: dict[str, npt.NDArray[np.int32]]
 
 
 def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridSums | None:
@@ -198,12 +207,31 @@ def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridS
     the day before ``start``, a scope that is not a set of grids, a damaged row): read the rollups."""
     if start > end:
         return None
-    through = _through()
-    if through is None or start - DAY > through:
+    state = (
+        RollupState.objects.filter(pk=1)
+        .values_list("high_water", "updated_at", "grid_totals_through")
+        .first()
+    )
+    if state is None or state[2] is None or start - DAY > state[2]:
         return None
     allowed = _visible_grids(user)
     if allowed is None:
         return None
+    every = _every_grid_sums(start, end, state)
+    if every is None or allowed is True:
+        return every
+    visible = np.isin(every.ids, allowed)
+    return GridSums(ids=every.ids[visible], counts={m: c[visible] for m, c in every.counts.items()})
+
+
+@functools.lru_cache(maxsize=KEPT_PERIODS)
+def _every_grid_sums(
+    start: dt.date, end: dt.date, state: tuple[int, dt.datetime, dt.date]
+) -> GridSums | None:
+    """Every grid's sums over ``start`` … ``end`` (read-only arrays, shared by the calls that find
+    them kept); None when a stored row is unreadable. ``state``: the rollup state's version, its
+    last field the day the totals run through."""
+    through = state[2]
     try:
         sums = _add(_decode(_latest(min(end, through))), -_decode(_latest(start - DAY)))
     except UnreadableTotals:
@@ -213,10 +241,17 @@ def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridS
         sums = _add(sums, _days_sums(through + DAY, end))
     keep = sums.any(axis=0)
     keep[:1] = False  # no grid has id 0 (and a period before the first counts has no column)
-    if allowed is not True:
-        keep &= np.isin(np.arange(keep.size), allowed)
     ids = np.flatnonzero(keep)
-    return GridSums(ids=ids, counts={m: sums[i, ids] for i, m in enumerate(GRID_MILESTONES)})
+    # As stored, int32: a day's totals fit, and so does any difference of two.
+    counts = {m: sums[i, ids].astype(np.int32) for i, m in enumerate(GRID_MILESTONES)}
+    for array in (ids, *counts.values()):
+        array.flags.writeable = False
+    return GridSums(ids=ids, counts=counts)
+
+
+def forget_kept_sums() -> None:
+    """Drop this process's kept sums (tests: a rolled-back test can leave the same state version)."""
+    _every_grid_sums.cache_clear()
 
 
 def _every_district(ids: frozenset[int]) -> bool:

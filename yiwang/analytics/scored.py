@@ -203,10 +203,10 @@ def values_by(
 Floats = npt.NDArray[np.float64]
 
 
-def _rates(counts: dict[str, npt.NDArray[np.int64]], w: Weights) -> dict[str, Floats]:
+def _rates(counts: dict[str, npt.NDArray[np.int32]], w: Weights) -> dict[str, Floats]:
     """:func:`.metrics.rates_and_score` over arrays, operation for operation (NaN: None)."""
 
-    def ratio(num: Floats, den: npt.NDArray[np.int64]) -> Floats:
+    def ratio(num: Floats, den: npt.NDArray[np.int32]) -> Floats:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den != 0, num / den, np.nan)
 
