@@ -18,7 +18,7 @@ from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rebuild, rollup
 from yiwang.analytics.models import LEVELS, PERIOD_START, DailyRollup, RollupState
-from yiwang.analytics.rollup_store import drop_secondary, period_start_sql
+from yiwang.analytics.rollup_store import drop_secondary, period_start_sql, set_autovacuum
 
 
 def _all_levels() -> dict[str, set[tuple]]:
@@ -90,6 +90,32 @@ def test_a_rebuild_reports_its_progress_through_every_step(world: World) -> None
     if connection.vendor == "postgresql":
         assert "street buckets summed" in out.getvalue()
         assert "indexes built" in out.getvalue()
+
+
+def _autovacuum_off() -> set[str]:
+    """The rollup tables whose options keep autovacuum off them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND 'autovacuum_enabled=false' = ANY(reloptions)",
+            [[level.model._meta.db_table for level in LEVELS]],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_autovacuum_stays_off_the_rollup_tables_while_a_rebuild_fills_them(world: World) -> None:
+    new_case(world, at=WEDNESDAY)
+    tables = {level.model._meta.db_table for level in LEVELS}
+    off_while: dict[str, set[str]] = {}
+    rebuild.rebuild(workers=2, progress=lambda p: off_while.setdefault(p.step, _autovacuum_off()))
+    assert off_while == {"ranges": tables, "buckets": tables, "indexes": tables}
+    assert _autovacuum_off() == set()
+    # One that died leaves it off; the forced rebuild that follows gives the tables back to autovacuum.
+    set_autovacuum(*(level.model for level in LEVELS), enabled=False)
+    RollupState.objects.filter(pk=1).update(rebuilding_since=timezone.now())
+    call_command("rollup", "rebuild", "--force")
+    assert _autovacuum_off() == set()
 
 
 def _declared_keys_and_indexes() -> set[str]:

@@ -73,6 +73,7 @@ from yiwang.analytics.rollup_store import (
     empty,
     fill_from_stage,
     indexes_set_aside,
+    set_autovacuum,
 )
 from yiwang.cases.models import CaseEvent
 
@@ -115,6 +116,12 @@ def _street_models() -> list[type[Any]]:
     return [DAILY.model, *(level.model for level in spill.street_levels())]
 
 
+def _written() -> list[type[Any]]:
+    """The tables a rebuild fills (PostgreSQL): autovacuum stays off them until it ends. One that
+    dies leaves it off until a forced rebuild ends."""
+    return [*(level.model for level in LEVELS), CaseTrack]
+
+
 def _begin(force: bool) -> int:
     with transaction.atomic():
         state = _lock_state()
@@ -126,6 +133,7 @@ def _begin(force: bool) -> int:
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent, GridTotals)
         if _direct():
+            set_autovacuum(*_written(), enabled=False)
             drop_secondary(*_street_models(), primary=True)
         else:
             create_stage(STAGE, shared=True)
@@ -299,6 +307,7 @@ def rebuild(
             list(run("indexes", rebuild_worker.finish_task if pool else finish_task, tasks))
             with transaction.atomic():
                 attach_keys(*_street_models())
+                set_autovacuum(*_written(), enabled=True)
         else:
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
                 bulk_session()
