@@ -117,8 +117,8 @@ def _street_models() -> list[type[Any]]:
 
 
 def _written() -> list[type[Any]]:
-    """The tables a rebuild fills (PostgreSQL): autovacuum stays off them until it ends. One that
-    dies leaves it off until a forced rebuild ends."""
+    """The tables a rebuild empties and fills. On PostgreSQL autovacuum stays off them until it
+    ends; one that dies leaves it off until a forced rebuild ends."""
     return [*(level.model for level in LEVELS), CaseTrack]
 
 
@@ -131,7 +131,7 @@ def _begin(force: bool) -> int:
                 "a rebuild started then and has not finished; if it died, run again with --force"
             )
         high = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
-        empty(*(level.model for level in LEVELS), CaseTrack, ProcessedEvent, GridTotals)
+        empty(*_written(), ProcessedEvent, GridTotals)
         if _direct():
             set_autovacuum(*_written(), enabled=False)
             drop_secondary(*_street_models(), primary=True)
@@ -163,9 +163,10 @@ def _recent(lo: int, hi: int, high: int, window: int) -> list[int]:
 def count_range(lo: int, hi: int, high: int, window: int, spill_to: str) -> RangeResult:
     """Replay the events (id ≤ ``high``) of the cases with ids in [lo, hi) and keep their counts:
     on PostgreSQL the daily rows in files under ``spill_to`` (:func:`.spill.write_range`), on
-    SQLite (``spill_to`` empty) appended to the stage. Adding each range to the indexed tables cost far more than
-    counting (every range touches every day's part of every index). A worker dying half-way leaves
-    the rebuild unfinished (the state says so), and the next one starts afresh."""
+    SQLite (``spill_to`` empty) appended to the stage. Adding each range to the indexed tables
+    cost far more than counting (every range touches every day's part of every index). A worker
+    dying half-way leaves the rebuild unfinished (the state says so), and the next one starts
+    afresh."""
     dims = dims_between(lo, hi)
     if not _direct():
         # SQLite: event by event. There the data's fields would be parsed in Python either way, and

@@ -157,29 +157,28 @@ def drop_secondary(*tables: type[models.Model], primary: bool = False) -> None:
             cursor.execute(_sql("DROP INDEX {i}", i=connection.ops.quote_name(name)))
 
 
+def _each_table(statement: str, tables: Sequence[type[models.Model]]) -> None:
+    """On PostgreSQL, run ``statement`` (``{t}``: the table's quoted name) once per table."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(_sql(statement, t=connection.ops.quote_name(model._meta.db_table)))
+
+
 def set_autovacuum(*tables: type[models.Model], enabled: bool) -> None:
     """On PostgreSQL, let autovacuum work on ``tables`` again (the server's settings) or keep it
     off them. While a rebuild fills them, an autovacuum started by the inserts reads the whole
     table (3.5 GB of daily rows at 10 M cases) on the cores the rebuild needs, only to be cancelled
     by the next index build; the rebuild analyzes the tables itself."""
-    if connection.vendor != "postgresql":
-        return
     setting = "RESET (autovacuum_enabled)" if enabled else "SET (autovacuum_enabled = false)"
-    with connection.cursor() as cursor:
-        for model in tables:
-            cursor.execute(
-                _sql("ALTER TABLE {t} {s}", t=connection.ops.quote_name(model._meta.db_table), s=setting)
-            )
+    _each_table("ALTER TABLE {t} " + setting, tables)
 
 
 def analyze(*tables: type[models.Model]) -> None:
     """On PostgreSQL, ANALYZE ``tables``: rows written by COPY from other sessions leave a table
     without statistics, and the index builds and the GROUP BYs of derived levels plan from them."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in tables:
-            cursor.execute(_sql("ANALYZE {t}", t=connection.ops.quote_name(model._meta.db_table)))
+    _each_table("ANALYZE {t}", tables)
 
 
 # In :func:`declared`: the primary key (which :func:`drop_secondary` may have dropped).
