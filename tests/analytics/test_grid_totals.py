@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zlib
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tests.analytics.helpers import play
 from tests.cases.conftest import IN_A1, new_case
 from tests.world import World
 from yiwang.analytics import grid_totals, metrics, rebuild, rollup, scored
-from yiwang.analytics.models import GridTotals, RollupState
+from yiwang.analytics.models import GridTotals, MetricSettings, RollupState
 from yiwang.analytics.tasks import rollup_catch_up
 from yiwang.cases.models import Case
 
@@ -69,7 +70,7 @@ def _assert_grid_tables_equal_the_rows(world: World, start: dt.date, end: dt.dat
         got = scored.values_by(
             value, start=start, end=end, group_by="grid", user=user, milestones=grid_totals.GRID_MILESTONES
         )
-        assert got == by_grid, value
+        assert got.as_dict() == by_grid, value
 
 
 @pytest.fixture
@@ -230,3 +231,26 @@ def test_a_period_read_again_is_kept_until_new_counts_or_a_fill_change_the_state
     grid_totals.fill()  # so does a fill, with the same sums
     assert registered_today_side()[0] == after
     _assert_grid_tables_equal_the_rows(world, first, today, world.grid_worker_a1)
+
+
+@pytest.mark.django_db
+def test_a_kept_periods_ranking_sums_nothing_again_and_follows_new_weights(played: World) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill()
+    for user in (None, world.leader):  # two scopes: the unplaced row is kept for each
+        _assert_grid_tables_equal_the_rows(world, first, today, user)
+        with CaptureQueriesContext(connection) as queries:
+            scored.lowest_scores(start=first, end=today, group_by="grid", user=user, limit=3)
+            scored.values_by("score", start=first, end=today, group_by="grid", user=user)
+        # Neither the grids' sums nor the unplaced row's are read again; the score is not recomputed.
+        assert not [
+            q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"] or "gridtotals" in q["sql"]
+        ]
+    changed = MetricSettings.objects.update(
+        response_weight=Decimal("0.600"), solve_weight=Decimal("0.200"), satisfaction_weight=Decimal("0.200")
+    )
+    assert changed == 1
+    for user in (None, world.leader):
+        _assert_grid_tables_equal_the_rows(world, first, today, user)

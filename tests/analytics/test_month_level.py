@@ -275,7 +275,7 @@ def test_the_databases_scores_equal_pythons_for_every_group(world: World) -> Non
             got = scored.values_by(
                 value, start=start, end=end, group_by=group_by, user=world.leader, milestones=milestones
             )  # type: ignore[arg-type]
-            assert got == by_group
+            assert got.as_dict() == by_group
 
 
 @pytest.mark.django_db

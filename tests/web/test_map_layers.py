@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import math
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.web.conftest import IN_GRID_A1, new_case
 from tests.web.dash_helpers import MARCH, MARCH_QUERY, rollup_example
@@ -86,6 +90,12 @@ def test_metric_colouring_is_limited_to_the_visible_area(world: World) -> None:
     data = _layer(world.dispatcher_a, layer="metric", metric="score", **MARCH_QUERY)
     assert world.street_b.code not in data["streets"]
     assert world.grid_b1.code not in data["grids"]
+
+
+@given(st.lists(st.floats(min_value=0, max_value=100) | st.sampled_from([0.05, 0.15, 0.25, 2.675, 99.95])))
+def test_metric_values_are_rounded_as_python_rounds_them_nan_shown_as_nothing(values: list[float]) -> None:
+    got = mapview._one_decimal(np.array([*values, math.nan], dtype=np.float64))
+    assert got == [*(round(v, 1) for v in values), None]
 
 
 def test_open_cases_colouring_counts_open_cases_per_grid(world: World) -> None:

@@ -31,7 +31,7 @@ import functools
 import logging
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -192,13 +192,16 @@ def _agrees(row: GridTotals, totals: Counts) -> bool:
 
 
 # --- reading ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GridSums:
     """The period's counts of the grids ``user`` may see that have any: ``ids`` ascending, and
-    ``counts[m]`` the array of milestone ``m`` in the same order."""
+    ``counts[m]`` the array of milestone ``m`` in the same order. ``derived`` keeps what callers
+    compute from these sums (a score, the unplaced row's sums): kept as long as the sums are, that
+    is, for every grid, until the rollup state moves on."""
 
     ids: npt.NDArray[np.int64]
     counts: dict[str, npt.NDArray[np.int32]]
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
 
 def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridSums | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from yiwang.analytics.metrics import (
 )
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.rollup_store import _quoted, _sql
+from yiwang.core.scoping import scope_of
 from yiwang.grids.models import Grid
 
 RATES = ("response", "solve", "satisfaction", "score")
@@ -162,6 +164,21 @@ def lowest_scores(
     return rows, (fetched[0][-1] if fetched else 0)
 
 
+@dataclass(frozen=True)
+class GroupValues:
+    """One number per placed group: ``ids`` ascending, ``values`` in the same order (a float array
+    for rates and the score, NaN where there is nothing to rate; an integer array for sums). Arrays
+    rather than a dict: the map colours 50 000 grids, and a Python value per grid cost more than
+    computing them."""
+
+    ids: npt.NDArray[np.int64]
+    values: npt.NDArray[Any]
+
+    def as_dict(self) -> dict[int, float | int | None]:
+        """``{id: value}``, None for NaN."""
+        return dict(zip(self.ids.tolist(), _nullable(self.values), strict=True))
+
+
 def values_by(
     value: str,
     *,
@@ -170,33 +187,38 @@ def values_by(
     group_by: GroupBy,
     user: Any = None,
     milestones: Sequence[str] = RATE_MILESTONES,
-) -> dict[int, float | int | None]:
-    """One number per placed group, keyed by its id: a sum of one of ``milestones`` or one of
-    :data:`RATES` (rates 0–1, score 0–100; None when there is nothing to rate)."""
+) -> GroupValues:
+    """One number per placed group: a sum of one of ``milestones`` or one of :data:`RATES` (rates
+    0–1, score 0–100; NaN when there is nothing to rate)."""
     if value not in RATES and value not in _with_rates(milestones):
         raise ValueError(f"unknown value {value!r}")
     weights = Weights.of(MetricSettings.current())
     if group_by == "grid" and value in (*RATES, *GRID_MILESTONES):
         by_grid = period_sums_by_grid(start, end, user)
         if by_grid is not None:
-            values = (
-                by_grid.counts[value] if value in GRID_MILESTONES else _rates(by_grid.counts, weights)[value]
-            )
-            return dict(zip(by_grid.ids.tolist(), _nullable(values), strict=True))
+            if value in GRID_MILESTONES:
+                return GroupValues(by_grid.ids, by_grid.counts[value])
+            if value == "score":
+                return GroupValues(by_grid.ids, _kept_score(by_grid, weights))
+            return GroupValues(by_grid.ids, _rates(by_grid.counts, weights)[value])
     scored = _scored_sql(start, end, group_by, user, milestones, weights)
     if scored is None:
-        return {}
+        return GroupValues(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
     sql, params = scored
     with connection.cursor() as cursor:
         cursor.execute(
             _sql(
-                "SELECT s.g, s.{v} FROM ({scored}) s WHERE s.g IS NOT NULL",
+                "SELECT s.g, s.{v} FROM ({scored}) s WHERE s.g IS NOT NULL ORDER BY s.g",
                 v=connection.ops.quote_name(value),
                 scored=sql,
             ),
             params,
         )
-        return dict(cursor.fetchall())
+        fetched = cursor.fetchall()
+    ids = np.array([g for g, _v in fetched], dtype=np.int64)
+    if value in RATES:
+        return GroupValues(ids, np.array([np.nan if v is None else v for _g, v in fetched], dtype=np.float64))
+    return GroupValues(ids, np.array([v for _g, v in fetched], dtype=np.int64))
 
 
 # --- from every grid's running totals ----------------------------------------------------------------
@@ -233,14 +255,32 @@ def _nullable(values: npt.NDArray[Any]) -> list[Any]:
 NAMED_BY_ID = 1000
 
 
+def _kept_score(by_grid: GridSums, w: Weights) -> Floats:
+    """The combined score of every grid of ``by_grid``, kept with the sums (``by_grid.derived``)
+    while the weights are the same: a kept period is then ranked without rating 50 000 grids."""
+    kept = by_grid.derived.get("score")
+    if kept is None or kept[0] != w:
+        score = _rates(by_grid.counts, w)["score"]
+        score.flags.writeable = False
+        kept = by_grid.derived["score"] = (w, score)
+    return kept[1]
+
+
+def _unplaced_sums(by_grid: GridSums, start: dt.date, end: dt.date, user: Any) -> dict[str, int]:
+    """The sums of the rows without a grid that ``user`` may see, kept with the sums per scope."""
+    key = ("unplaced", None if user is None else scope_of(user))
+    if key not in by_grid.derived:
+        by_grid.derived[key] = period_sums(start, end, (), user, milestones=GRID_MILESTONES, grid_id=None)[()]
+    return dict(by_grid.derived[key])
+
+
 def _lowest_grids(
     by_grid: GridSums, start: dt.date, end: dt.date, user: Any, limit: int | None, weights: Weights
 ) -> tuple[list[Row], int]:
     """:func:`lowest_scores` of grids from their totals: the grids that can be among the ``limit``
     lowest (scoring at most the limit-th score, ties included; every grid when there are fewer
     scored ones or no limit) and the unplaced group are named and sorted in Python."""
-    rates = _rates(by_grid.counts, weights)
-    score = rates["score"]
+    score = _kept_score(by_grid, weights)
     scored = ~np.isnan(score)
     if limit is not None and int(scored.sum()) >= limit:
         cut = np.partition(score[scored], limit - 1)[limit - 1]
@@ -252,8 +292,10 @@ def _lowest_grids(
     names = dict(grids.values_list("pk", "name"))
     # The rows take their rates from the arrays (rates_and_score's values, computed alike): building
     # them row by row cost half the time of an export of 50 000 grids.
-    columns = [by_grid.counts[m][picked].tolist() for m in RATE_MILESTONES]
-    response, solve, satisfaction, scores = (_nullable(rates[k][picked]) for k in RATES)
+    picked_counts = {m: by_grid.counts[m][picked] for m in RATE_MILESTONES}
+    rates = _rates(picked_counts, weights)
+    columns = [picked_counts[m].tolist() for m in RATE_MILESTONES]
+    response, solve, satisfaction, scores = (_nullable(rates[k]) for k in RATES)
     rows = [
         Row(
             id=g,
@@ -265,7 +307,7 @@ def _lowest_grids(
         )
         for g, r, s, t, v, *counts in zip(ids, response, solve, satisfaction, scores, *columns, strict=True)
     ]
-    unplaced = period_sums(start, end, (), user, milestones=GRID_MILESTONES, grid_id=None)[()]
+    unplaced = _unplaced_sums(by_grid, start, end, user)
     listed = len(by_grid.ids)
     if any(unplaced.values()):
         row = Row(id=None, name=UNPLACED, counts={m: unplaced[m] for m in RATE_MILESTONES})
