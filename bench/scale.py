@@ -279,6 +279,7 @@ def reference_group_by(start: dt.date, end: dt.date) -> Any:
 
 def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any]]:
     from yiwang.analytics import metrics, queries, scored
+    from yiwang.web.views.dashboard import COUNT_TABLE_MILESTONES
 
     span = {"start": start, "end": end, "user": user}
     step = "day" if (end - start).days <= 62 else "week"
@@ -295,8 +296,8 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
         ),
         ("综合成绩 of every grid (map colours)", lambda: scored.values_by("score", group_by="grid", **span)),
         ("数字城管 by street", lambda: metrics.evaluation(group_by="street", **span)),
-        ("by category", lambda: queries.by_category(**span)),
-        ("by channel", lambda: queries.by_channel(**span)),
+        ("by category", lambda: queries.by_category(milestones=COUNT_TABLE_MILESTONES, **span)),
+        ("by channel", lambda: queries.by_channel(milestones=COUNT_TABLE_MILESTONES, **span)),
         ("overall", lambda: queries.overall(**span)),
         (f"trend per {step}", lambda: queries.series(step=step, **span)),
     ]
@@ -305,7 +306,7 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
 def web_memory(spans: list[tuple[dt.date, dt.date]]) -> tuple[float, float, str]:
     """Resident memory of a fresh process after Django setup, then with the grid index, the
     active classifier (after one prediction), the map's encoded grid shapes and the grid tables'
-    sums of ``spans`` (kept by the process) loaded (MB), as a web worker holds them."""
+    sums and scores of ``spans`` (kept by the process) loaded (MB), as a web worker holds them."""
     code = (
         "import os, django; django.setup()\n"
         "def rss():\n"
@@ -320,9 +321,9 @@ def web_memory(spans: list[tuple[dt.date, dt.date]]) -> tuple[float, float, str]
         "from yiwang.web.views.mapview import grid_shapes\n"
         "grid_shapes()\n"
         "import datetime as dt\n"
-        "from yiwang.analytics.grid_totals import period_sums_by_grid\n"
+        "from yiwang.analytics.scored import lowest_scores\n"
         f"for s, e in {[(s.isoformat(), e.isoformat()) for s, e in spans]!r}:\n"
-        "    period_sums_by_grid(dt.date.fromisoformat(s), dt.date.fromisoformat(e))\n"
+        "    lowest_scores(start=dt.date.fromisoformat(s), end=dt.date.fromisoformat(e), group_by='grid')\n"
         "print(base, rss(), 'classifier' if clf is not None else 'no classifier')\n"
     )
     out = subprocess.run(
@@ -621,7 +622,7 @@ def main() -> None:
     spans = [(start, end) for _name, start, end in periods(today)]
     base_mb, loaded_mb, what = web_memory(spans)
     say(
-        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids, the map's grid shapes, the {what} and the grid tables' sums of {len(spans)} periods loaded |"
+        f"| web process memory (RSS) | — | {base_mb:.0f} MB after setup; {loaded_mb:.0f} MB with the grid index of {len(grids):,} grids, the map's grid shapes, the {what} and the grid tables' sums and scores of {len(spans)} periods loaded |"
     )
     say("")
     say(

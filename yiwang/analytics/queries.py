@@ -5,6 +5,7 @@ number comes from the rollup levels (:func:`.metrics.period_sums`), never from t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,21 +17,27 @@ from yiwang.analytics.models import MILESTONES, PERIOD_START, MetricSettings
 Step = Literal["day", "week"]
 
 
-def by_category(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
-    """Counts and 三率 per category, most registered first."""
+def by_category(
+    *, start: dt.date, end: dt.date, user: Any = None, milestones: Sequence[str] = MILESTONES
+) -> list[Row]:
+    """Counts of ``milestones`` (at least :data:`.metrics.RATE_MILESTONES` and ``registered``) and
+    三率 per category, most registered first."""
     from yiwang.cases.models import Category
 
     names = connection.ops.quote_name(Category._meta.db_table)
-    sums = named_sums(start, end, "category_id", names, user, MILESTONES)
+    sums = named_sums(start, end, "category_id", names, user, milestones)
     return _finish([Row(id=g, name=name or "—", counts=counts) for g, name, counts in sums])
 
 
-def by_channel(*, start: dt.date, end: dt.date, user: Any = None) -> list[Row]:
-    """Counts and 三率 per intake channel, most registered first (``id`` is None, ``name`` the label)."""
+def by_channel(
+    *, start: dt.date, end: dt.date, user: Any = None, milestones: Sequence[str] = MILESTONES
+) -> list[Row]:
+    """Counts of ``milestones`` (as :func:`by_category`) and 三率 per intake channel, most registered
+    first (``id`` is None, ``name`` the label)."""
     from yiwang.cases.choices import Channel
 
     labels = dict(Channel.choices)
-    sums = period_sums(start, end, ("channel",), user)
+    sums = period_sums(start, end, ("channel",), user, milestones=milestones)
     return _finish(
         [Row(id=None, name=str(labels.get(key[0], key[0] or "—")), counts=c) for key, c in sums.items()]
     )

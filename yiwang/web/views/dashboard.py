@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.analytics import queries
-from yiwang.analytics.metrics import Row, three_rates
+from yiwang.analytics.metrics import RATE_MILESTONES, Row, three_rates
 from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.scored import lowest_scores
 from yiwang.cases.choices import Satisfaction
@@ -128,6 +128,11 @@ def _ranking(key: str, title: str, first: str, rows: list[Row]) -> Table:
     )
 
 
+# What a count table (_count_table) shows and rates: its rows sum only these (a tenth of a
+# millisecond per column at 10 M cases).
+COUNT_TABLE_MILESTONES = ("registered", "closed", "unsatisfied", "overdue", *RATE_MILESTONES)
+
+
 def _count_table(key: str, title: str, first: str, rows: list[Row]) -> Table:
     return Table(
         key,
@@ -175,8 +180,8 @@ def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
     departments = three_rates(group_by="department", **span)
     # The grids that need attention first: the page shows the lowest ones, the export every grid.
     grids, grid_count = lowest_scores(group_by="grid", limit=None if full else GRID_ROWS, **span)
-    categories = queries.by_category(**span)
-    channels = queries.by_channel(**span)
+    categories = queries.by_category(milestones=COUNT_TABLE_MILESTONES, **span)
+    channels = queries.by_channel(milestones=COUNT_TABLE_MILESTONES, **span)
     step = period.step
     trend = queries.series(step=step, **span)  # type: ignore[arg-type]
     total = queries.overall(**span)
