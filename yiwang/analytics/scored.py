@@ -8,7 +8,9 @@ grids when the totals cannot answer, from the period's rollup rows (the same lev
 :func:`.metrics.period_sums`), summed, rated, scored and ordered in one statement. The numpy and
 the SQL forms write the formulas of :func:`.metrics.rates_and_score` in its order of operations, so
 all three give the same floating-point numbers and the same order. A group is listed when any of
-:data:`.grid_totals.GRID_MILESTONES` is not zero over the period."""
+:data:`.grid_totals.GRID_MILESTONES` is not zero over the period. A period whose sums a process
+keeps (:data:`.grid_totals.KEPT_PERIODS`) keeps its grids' score and its unplaced row's sums with
+them."""
 
 from __future__ import annotations
 
