@@ -178,7 +178,7 @@ class GroupValues:
 
     def as_dict(self) -> dict[int, float | int | None]:
         """``{id: value}``, None for NaN."""
-        return dict(zip(self.ids.tolist(), _nullable(self.values), strict=True))
+        return dict(zip(self.ids.tolist(), nan_as_none(self.values), strict=True))
 
 
 def values_by(
@@ -246,7 +246,8 @@ def _rates(counts: dict[str, npt.NDArray[np.int32]], w: Weights) -> dict[str, Fl
     return {"response": response, "solve": solve, "satisfaction": satisfaction, "score": score}
 
 
-def _nullable(values: npt.NDArray[Any]) -> list[Any]:
+def nan_as_none(values: npt.NDArray[Any]) -> list[Any]:
+    """``values`` as a list of Python numbers, None for NaN (the rows' and the map's "nothing to rate")."""
     if values.dtype.kind != "f":
         return values.tolist()
     return [None if v != v else v for v in values.tolist()]  # NaN is the one value unequal to itself
@@ -297,7 +298,7 @@ def _lowest_grids(
     picked_counts = {m: by_grid.counts[m][picked] for m in RATE_MILESTONES}
     rates = _rates(picked_counts, weights)
     columns = [picked_counts[m].tolist() for m in RATE_MILESTONES]
-    response, solve, satisfaction, scores = (_nullable(rates[k]) for k in RATES)
+    response, solve, satisfaction, scores = (nan_as_none(rates[k]) for k in RATES)
     rows = [
         Row(
             id=g,

@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.analytics import queries
 from yiwang.analytics.grid_totals import GRID_MILESTONES
 from yiwang.analytics.models import MetricSettings
-from yiwang.analytics.scored import GroupValues, values_by
+from yiwang.analytics.scored import GroupValues, nan_as_none, values_by
 from yiwang.cases.models import Case
 from yiwang.core.calendar import get_calendar
 from yiwang.core.pii import mask_phone
@@ -350,9 +350,7 @@ def _one_decimal(values: npt.NDArray[np.float64]) -> list[float | None]:
     out = np.rint(tens) / 10
     at_half = np.flatnonzero(np.abs(tens - np.floor(tens) - 0.5) < 1e-6)
     out[at_half] = [round(v, 1) for v in values[at_half].tolist()]
-    shown = out.astype(object)
-    shown[np.isnan(out)] = None
-    return shown.tolist()
+    return nan_as_none(out)
 
 
 def _count_breaks(values: list[float]) -> list[float]:
