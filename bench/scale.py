@@ -279,6 +279,7 @@ def reference_group_by(start: dt.date, end: dt.date) -> Any:
 
 def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any]]:
     from yiwang.analytics import grid_totals, metrics, queries, scored
+    from yiwang.analytics.metrics import RATE_MILESTONES
     from yiwang.web.views.dashboard import COUNT_TABLE_MILESTONES
 
     span = {"start": start, "end": end, "user": user}
@@ -289,8 +290,15 @@ def metric_calls(user: Any, start: dt.date, end: dt.date) -> list[tuple[str, Any
         return table(*args, group_by="grid", **kwargs, **span)
 
     return [
-        ("三率 by street", lambda: metrics.three_rates(group_by="street", **span)),
-        ("三率 by department", lambda: metrics.three_rates(group_by="department", **span)),
+        # As the dashboard calls them: the sums its tables show.
+        (
+            "三率 by street",
+            lambda: metrics.three_rates(group_by="street", milestones=RATE_MILESTONES, **span),
+        ),
+        (
+            "三率 by department",
+            lambda: metrics.three_rates(group_by="department", milestones=RATE_MILESTONES, **span),
+        ),
         (
             "三率 of every grid, ranked (the dashboard's export)",
             lambda: scored.lowest_scores(group_by="grid", limit=None, **span),

@@ -79,6 +79,24 @@ def test_weights_are_data(example: World) -> None:
     assert a.score == pytest.approx(100 * (0.3 * 0.8 + 0.35 * 0.6 + 0.35 * 0.65))
 
 
+def test_the_weights_read_in_one_statement_are_the_settings_rows(db: None) -> None:
+    # No row yet: the defaults are created, as MetricSettings.current() does.
+    assert not MetricSettings.objects.exists()
+    assert metrics.Weights.current() == metrics.Weights.of(MetricSettings.current())
+    cfg = MetricSettings.current()
+    cfg.basically_satisfied_weight, cfg.response_weight = Decimal("0.55"), Decimal("0.2")
+    cfg.grade_a, cfg.grade_d = Decimal("95.5"), Decimal("30")
+    cfg.save()
+    weights = metrics.Weights.current()
+    assert weights == metrics.Weights.of(cfg)
+    assert (weights.basic, weights.response, weights.grades[0], weights.grades[3]) == (
+        0.55,
+        0.2,
+        ("A", 95.5),
+        ("D", 30.0),
+    )
+
+
 def test_city_management_evaluation_matches_hand_computed_values(example: World) -> None:
     rows = {r.id: r for r in metrics.evaluation(start=DAY, end=DAY, group_by="department")}
     a = rows[example.dept_a.pk]

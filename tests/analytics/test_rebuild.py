@@ -191,3 +191,21 @@ def test_the_databases_period_start_is_the_one_the_incremental_path_computes(db:
             start = cursor.fetchone()[0]
             found[value] = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
     assert found == {value: PERIOD_START[period](value) for value in _EDGE_DAYS}
+
+
+def test_every_rollup_key_compares_as_bytes(db: None) -> None:
+    # Keys are only matched, never read by people: byte order makes their index builds and lookups
+    # cheaper than the database locale's (migration 0012, PostgreSQL; SQLite compares bytes anyway).
+    tables = [level.model._meta.db_table for level in LEVELS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name, collation_name FROM information_schema.columns "
+                "WHERE column_name = 'key' AND table_name = ANY(%s)",
+                [tables],
+            )
+            assert dict(cursor.fetchall()) == dict.fromkeys(tables, "C")
+    keys = ["2026-01-01|a", "2026-01-01|B", "2026-01-01|市", "2026-01-01|Z", "2026-01-01|", "2026-01-01|1"]
+    for key in keys:
+        DailyRollup.objects.create(key=key, day=dt.date(2026, 1, 1))
+    assert list(DailyRollup.objects.order_by("key").values_list("key", flat=True)) == sorted(keys)

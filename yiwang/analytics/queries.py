@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db import connection
 
 from yiwang.analytics.metrics import Row, Weights, apply_three_rates, named_sums, period_sums, three_rates
-from yiwang.analytics.models import MILESTONES, PERIOD_START, MetricSettings
+from yiwang.analytics.models import MILESTONES, PERIOD_START
 
 Step = Literal["day", "week"]
 
@@ -44,7 +44,7 @@ def by_channel(
 
 
 def _finish(rows: list[Row]) -> list[Row]:
-    cfg = Weights.of(MetricSettings.current())
+    cfg = Weights.current()
     for row in rows:
         apply_three_rates(row, cfg)
     return sorted(rows, key=lambda r: (-r.counts["registered"], r.name))
@@ -57,7 +57,7 @@ def overall(*, start: dt.date, end: dt.date, user: Any = None, grid_id: int | No
     else:
         sums = period_sums(start, end, (), user, grid_id=grid_id)
     row = Row(id=None, name="", counts=sums[()])
-    apply_three_rates(row, MetricSettings.current())
+    apply_three_rates(row, Weights.current())
     return row
 
 
@@ -88,7 +88,7 @@ def series(*, start: dt.date, end: dt.date, step: Step = "day", user: Any = None
         for m, n in per_day.get(day, {}).items():
             bucket[m] += n
         day += dt.timedelta(days=1)
-    cfg = Weights.of(MetricSettings.current())
+    cfg = Weights.current()
     out = []
     for key, counts in buckets.items():
         row = Row(id=None, name=key.isoformat(), counts=counts)

@@ -37,7 +37,6 @@ from yiwang.analytics.metrics import (
     period_sums,
     sums_sql,
 )
-from yiwang.analytics.models import MetricSettings
 from yiwang.analytics.rollup_store import _quoted, _sql
 from yiwang.core.scoping import scope_of
 from yiwang.grids.models import Grid
@@ -99,7 +98,7 @@ def lowest_scores(
     :data:`.metrics.RATE_MILESTONES`, and how many groups there are: the dashboard's grid table
     (the page's lowest grids, the export's every grid). Grids are ranked from their running totals
     when those can answer, anything else by the database."""
-    weights = Weights.of(MetricSettings.current())
+    weights = Weights.current()
     if group_by == "grid":
         by_grid = period_sums_by_grid(start, end, user)
         if by_grid is not None:
@@ -194,7 +193,7 @@ def values_by(
     0–1, score 0–100; NaN when there is nothing to rate)."""
     if value not in RATES and value not in _with_rates(milestones):
         raise ValueError(f"unknown value {value!r}")
-    weights = Weights.of(MetricSettings.current())
+    weights = Weights.current()
     if group_by == "grid" and value in (*RATES, *GRID_MILESTONES):
         by_grid = period_sums_by_grid(start, end, user)
         if by_grid is not None:

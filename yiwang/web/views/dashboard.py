@@ -176,8 +176,9 @@ def build(user: Any, period: Period, *, full: bool = False) -> dict[str, Any]:
     """Everything the page shows for ``period``, read from the rollups the user may see.
     ``full``: every row of every table (the export); the page holds the 50 lowest grids."""
     span = {"start": period.start, "end": period.end, "user": user}
-    streets = three_rates(group_by="street", **span)
-    departments = three_rates(group_by="department", **span)
+    # The rate tables and rankings show only what the 三率 read.
+    streets = three_rates(group_by="street", milestones=RATE_MILESTONES, **span)
+    departments = three_rates(group_by="department", milestones=RATE_MILESTONES, **span)
     # The grids that need attention first: the page shows the lowest ones, the export every grid.
     grids, grid_count = lowest_scores(group_by="grid", limit=None if full else GRID_ROWS, **span)
     categories = queries.by_category(milestones=COUNT_TABLE_MILESTONES, **span)
