@@ -41,7 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from yiwang.analytics.metrics import AREA_ROLES, RATE_MILESTONES, period_sums
+from yiwang.analytics.metrics import AREA_ROLES, RATE_MILESTONES, period_rows
 from yiwang.analytics.models import DailyRollup, GridTotals, RollupState
 from yiwang.core.scoping import area_q, scope_of
 from yiwang.grids.models import GRID_AREA, Division, DivisionLevel, Grid
@@ -92,18 +92,18 @@ def _through() -> dt.date | None:
     return RollupState.objects.filter(pk=1).values_list("grid_totals_through", flat=True).first()
 
 
-def _scatter(sums: dict[tuple[Any, ...], dict[str, int]]) -> Counts:
-    """``period_sums`` keyed by grid id as an array (the unplaced rows left out)."""
-    placed = {key[0]: counts for key, counts in sums.items() if key[0] is not None}
-    out = np.zeros((len(GRID_MILESTONES), max(placed, default=0) + 1), dtype=np.int64)
-    if placed:
-        ids = np.fromiter(placed, dtype=np.int64, count=len(placed))
-        out[:, ids] = np.array([[c[m] for m in GRID_MILESTONES] for c in placed.values()], dtype=np.int64).T
-    return out
-
-
 def _days_sums(start: dt.date, end: dt.date) -> Counts:
-    return _scatter(period_sums(start, end, ("grid_id",), None, milestones=GRID_MILESTONES))
+    """Each grid's sums of the rollup rows of ``start`` … ``end`` as an array (the unplaced rows
+    left out). The rows go into the array as the database returns them: at 10 M cases, putting
+    today's 6,400 grid rows (early in the day; a whole day has 29,000) through a dict per grid
+    took 15 ms of Python on each first read of a period."""
+    rows = [row for row in period_rows(start, end, ("grid_id",), GRID_MILESTONES) if row[0] is not None]
+    if not rows:
+        return np.zeros((len(GRID_MILESTONES), 1), dtype=np.int64)
+    table = np.array(rows, dtype=np.int64)
+    out = np.zeros((len(GRID_MILESTONES), int(table[:, 0].max()) + 1), dtype=np.int64)
+    out[:, table[:, 0]] = table[:, 1:].T
+    return out
 
 
 def _add(a: Counts, b: Counts) -> Counts:

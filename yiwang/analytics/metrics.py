@@ -271,6 +271,16 @@ def period_sums(
     return _sums(parts, group, milestones)
 
 
+def period_rows(
+    start: dt.date, end: dt.date, group: Sequence[str], milestones: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """:func:`period_sums` (unscoped) per combination of ``group`` (at least one column) as the
+    database returns them: the ``group`` values then the sums of ``milestones``, in no order. For
+    callers that put thousands of groups into arrays, without a dict per group."""
+    parts = period_parts(start, end, group, None, {})
+    return _fetch(*sums_sql(parts, group, milestones)) if parts else []
+
+
 def name_table(group_by: GroupBy) -> str:
     """The quoted table holding the names of ``group_by``'s groups (``id``, ``name``)."""
     model = {"grid": Grid, "department": Department}.get(group_by, Division)
