@@ -96,7 +96,7 @@ def _days_sums(start: dt.date, end: dt.date) -> Counts:
     """Each grid's sums of the rollup rows of ``start`` … ``end`` as an array (the unplaced rows
     left out). The rows go into the array as the database returns them: at 10 M cases, putting
     today's 6,400 grid rows (early in the day; a whole day has 29,000) through a dict per grid
-    took 15 ms of Python on each first read of a period."""
+    cost 15–20 ms of Python on each first read of a period."""
     rows = [row for row in period_rows(start, end, ("grid_id",), GRID_MILESTONES) if row[0] is not None]
     if not rows:
         return np.zeros((len(GRID_MILESTONES), 1), dtype=np.int64)

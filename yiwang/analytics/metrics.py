@@ -368,23 +368,17 @@ class Weights:
         rows = _fetch(_sql("SELECT {c} FROM {t} ORDER BY id LIMIT 1", c=_quoted(_WEIGHT_FIELDS), t=table), ())
         if not rows:  # the row is created with its defaults on first use
             return cls.of(MetricSettings.current())
-        basic, response, solve, satisfaction, *grades = map(float, rows[0])
-        return cls(basic, response, solve, satisfaction, tuple(zip("ABCD", grades, strict=True)))
+        return cls._of_values(rows[0])
 
     @classmethod
     def of(cls, cfg: MetricSettings) -> Weights:
-        return cls(
-            float(cfg.basically_satisfied_weight),
-            float(cfg.response_weight),
-            float(cfg.solve_weight),
-            float(cfg.satisfaction_weight),
-            tuple(
-                (letter, float(low))
-                for letter, low in zip(
-                    "ABCD", (cfg.grade_a, cfg.grade_b, cfg.grade_c, cfg.grade_d), strict=True
-                )
-            ),
-        )
+        return cls._of_values(getattr(cfg, name) for name in _WEIGHT_FIELDS)
+
+    @classmethod
+    def _of_values(cls, values: Iterable[Any]) -> Weights:
+        """From the values of :data:`_WEIGHT_FIELDS`, in its order."""
+        basic, response, solve, satisfaction, *grades = map(float, values)
+        return cls(basic, response, solve, satisfaction, tuple(zip("ABCD", grades, strict=True)))
 
 
 def grade(score: float | None, cfg: MetricSettings | Weights) -> str:
