@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.analytics import queries
 from yiwang.analytics.grid_totals import GRID_MILESTONES
-from yiwang.analytics.models import MetricSettings
+from yiwang.analytics.metrics import Weights
 from yiwang.analytics.scored import GroupValues, nan_as_none, values_by
 from yiwang.cases.models import Case
 from yiwang.core.calendar import get_calendar
@@ -400,8 +400,8 @@ def metric_layer(request: HttpRequest) -> dict[str, Any]:
     period = parse_period(request.GET)
     values = metric_values(request.user, metric, period)
     if unit == "%" or metric == "score":
-        cfg = MetricSettings.current()
-        breaks = [float(cfg.grade_d), float(cfg.grade_c), float(cfg.grade_b), float(cfg.grade_a)]
+        # The grade thresholds, lowest (D) first.
+        breaks = [low for _letter, low in reversed(Weights.current().grades)]
     else:
         breaks = _count_breaks([v for v in values["grids"].values() if v is not None])
     return {
