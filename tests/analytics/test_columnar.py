@@ -284,3 +284,49 @@ def test_binary_copy_writes_keys_empty_dimensions_and_channels_as_the_rules_do(d
     keys = {row[0] for row in stored}
     assert f"{START.date()}|||||||" in keys  # the case without dimensions
     assert f"{START.date()}|1|2|3||5|web|" in keys  # no grid, no department yet
+
+
+def _grouped_by_hand(
+    day: np.ndarray, dims: dict[str, np.ndarray], counts: np.ndarray
+) -> list[tuple[Any, ...]]:
+    sums: dict[tuple[int, ...], list[int]] = {}
+    for i in range(len(day)):
+        key = (int(day[i]), *(int(v[i]) for v in dims.values()))
+        old = sums.get(key, [0] * counts.shape[1])
+        sums[key] = [a + int(b) for a, b in zip(old, counts[i], strict=True)]
+    return [(*key, *vector) for key, vector in sorted(sums.items())]  # NONE, the smallest, first
+
+
+def _as_rows(rows: columnar.DailyRows) -> list[tuple[Any, ...]]:
+    columns = [rows.day, *rows.dims.values()]
+    return [(*(int(c[i]) for c in columns), *rows.counts[i].tolist()) for i in range(len(rows))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-400, 9_000),
+            st.lists(st.sampled_from([columnar.NONE, 1, 2, 2**40, 2**40 + 1, 2**45]), min_size=7, max_size=7),
+            st.lists(st.integers(0, 3), min_size=3, max_size=3),
+        ),
+        max_size=60,
+    )
+)
+def test_grouping_sums_the_rows_of_a_key_and_orders_them_as_their_columns_sort(
+    rows: list[tuple[int, list[int], list[int]]],
+) -> None:
+    # Ids up to 2**45: the eight columns no longer fit one packed word.
+    day = np.array([r[0] for r in rows], dtype=np.int64)
+    dims = {name: np.array([r[1][j] for r in rows], dtype=np.int64) for j, name in enumerate(DIMENSIONS[:7])}
+    counts = np.array([r[2] for r in rows], dtype=np.int8).reshape(-1, 3)
+    grouped = columnar.grouped_rows(day, dims, [], counts)
+    assert _as_rows(grouped) == _grouped_by_hand(day, dims, counts)
+
+
+def test_grouping_sums_beyond_32_bits_exactly() -> None:
+    day = np.zeros(3, dtype=np.int64)
+    dims = {"grid_id": np.array([5, 5, 6], dtype=np.int64)}
+    counts = np.array([[2**31 - 1], [2**31 - 1], [1]], dtype=np.int64)
+    grouped = columnar.grouped_rows(day, dims, [], counts)
+    assert _as_rows(grouped) == [(0, 5, 2**32 - 2), (0, 6, 1)]

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yiwang.analytics.models import DIMENSIONS, MILESTONES, CaseTrack, Level
@@ -203,10 +203,15 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
         hi,
         upto,
     ]
-    connection.ensure_connection()
     # A psycopg cursor binding on the server (Django's binds on the client, which rules out binary
     # results): the bytea values arrive as bytes, not as hex text.
-    with psycopg.Cursor(connection.connection) as raw:
+    with transaction.atomic(), psycopg.Cursor(connection.connection) as raw:
+        # A bitmap scan, not the planner's index scan: it reads each heap page of the range once, in
+        # the table's order, where the index scan went to a page per event (at 10 M cases a range
+        # read 1.8 → 1.5 s with the pages cached, 2.0–2.9 → 2.0–2.2 s from disk). Not in parallel:
+        # a rebuild's workers already keep every core busy.
+        raw.execute("SET LOCAL enable_indexscan = off")
+        raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         raw.execute(sql, params, binary=True)
         row = raw.fetchone()
     assert row is not None
@@ -253,21 +258,50 @@ class DailyRows:
         return len(self.day)
 
 
+def _packed(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``keys`` (int64 columns, the most significant first) packed into as few int64 words as
+    hold them, ordered and compared as the keys are: each column becomes its rank above its
+    smallest value (NONE, the smallest int64, becomes 0) in as many bits as its largest rank needs.
+    Sorting 2.5 M daily rows by eight keys took 2.9 s, by the two words they fit in 1.1 s."""
+    words: list[np.ndarray] = []
+    bits_used = 0
+    for key in keys:
+        present = key != NONE
+        base = int(key[present].min()) - 1 if present.any() else 0
+        rank = np.where(present, key - base, 0)
+        bits = max(int(rank.max(initial=0)).bit_length(), 1)
+        if words and bits_used + bits <= 63:
+            words[-1] = (words[-1] << bits) | rank
+            bits_used += bits
+        else:
+            words.append(rank)
+            bits_used = bits
+    return words
+
+
+def _sum_type(counts: np.ndarray) -> type[np.signedinteger]:
+    """int32 when no sum of ``counts`` can exceed it (every column's total fits), else int64:
+    gathering the rows in sort order, the costliest part of summing them, moves half the bytes."""
+    fits = not len(counts) or int(counts.sum(axis=0, dtype=np.int64).max()) <= np.iinfo(np.int32).max
+    return np.int32 if fits else np.int64
+
+
 def grouped_rows(
     day: np.ndarray, dims: dict[str, np.ndarray], channels: list[str], counts: np.ndarray
 ) -> DailyRows:
-    """Sum the rows that share a day and dimensions (rows come out ordered by day)."""
-    keys = [day, *dims.values()]
-    order = np.lexsort(keys[::-1])  # the day first
-    keys = [key[order] for key in keys]
+    """Sum the rows that share a day and dimensions (rows come out ordered by day, then by the
+    dimensions in their order)."""
+    words = _packed([day, *dims.values()])
+    order = np.lexsort(words[::-1])  # the day first
     new = np.zeros(len(order), dtype=bool)
     new[:1] = True
-    for key in keys:
-        new[1:] |= key[1:] != key[:-1]
+    for word in words:
+        ordered = word[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
     starts = np.flatnonzero(new)
-    sums = np.add.reduceat(counts[order], starts, axis=0) if len(starts) else counts
-    grouped = {name: key[starts] for name, key in zip(dims, keys[1:], strict=True)}
-    return DailyRows(keys[0][starts], grouped, channels, sums)
+    sums = np.add.reduceat(counts[order], starts, axis=0, dtype=_sum_type(counts)) if len(starts) else counts
+    first = order[starts]
+    return DailyRows(day[first], {name: key[first] for name, key in dims.items()}, channels, sums)
 
 
 def _latest(writes: np.ndarray, values: np.ndarray, initial: Any, start: np.ndarray) -> np.ndarray:
@@ -312,7 +346,7 @@ def replay(ev: EventColumns) -> tuple[np.ndarray, np.ndarray, Tracks]:
     resolved_now = resolved & ~resolve_breached & ((resolve_due == NONE) | (ev.at <= resolve_due))
     resolved_in_time = _latest(resolved | dispatch | reworked, resolved_now, False, start)
 
-    counts = np.zeros((n, len(MILESTONES)), dtype=np.int64)
+    counts = np.zeros((n, len(MILESTONES)), dtype=np.int8)  # 0 or 1: summed in grouped_rows
     called_back = of(_CALLED_BACK)
     for milestone, mask in (
         ("registered", of(_REGISTERED, _RECEIVED_FROM_110)),

@@ -68,8 +68,9 @@ def write_range(directory: Path, name: str, daily: DailyRows) -> None:
 
 def _pieces(
     directory: Path, bucket: int
-) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[str]]]:
-    """Each range's rows of ``bucket``: keys, counts, and the range's channel names."""
+) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.signedinteger], list[str]]]:
+    """Each range's rows of ``bucket``: keys, counts (as small as the file keeps them: summed in
+    grouped_rows), and the range's channel names."""
     for meta_file in sorted(directory.glob("*.json")):
         meta = json.loads(meta_file.read_text())
         lo, hi = meta["offsets"][bucket], meta["offsets"][bucket + 1]
@@ -79,7 +80,7 @@ def _pieces(
         # Memory-mapped: only this bucket's part of each file is read.
         keys = np.load(directory / f"{name}.keys.npy", mmap_mode="r")[:, lo:hi]
         counts = np.load(directory / f"{name}.counts.npy", mmap_mode="r")[lo:hi]
-        yield np.array(keys), counts.astype(np.int64), meta["channels"]
+        yield np.array(keys), np.array(counts), meta["channels"]
 
 
 def read_bucket(directory: Path, bucket: int) -> DailyRows:
