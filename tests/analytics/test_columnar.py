@@ -244,6 +244,10 @@ def test_the_database_reads_the_fields_of_the_data_as_python_does(world: World) 
         ("signed", {"resolve_due_at": "abcd-ef-ghT10:00:00+08:00"}),
         ("dispatched", {"lead": 7, "accept_due_at": "2026-3-05T10:00:00+08:00"}),
         ("extension_approved", {"resolve_due_at": "2026-03-05T00:00:00+00:00"}),
+        # The forms the actions write (UTC, with and without microseconds), and another offset.
+        ("signed", {"resolve_due_at": "2026-03-05T08:15:00.125000+00:00"}),
+        ("dispatched", {"lead": 7, "accept_due_at": "2028-02-29T23:59:59+00:00"}),
+        ("reopened", {"lead": 8, "accept_due_at": "2026-03-05T08:15:00.125000+08:00"}),
         ("called_back", {"contacted": 1, "solved": "", "satisfaction": "basically_satisfied"}),
         ("called_back", {"contacted": [], "solved": {"a": 1}, "satisfaction": 3}),
         ("called_back", {"contacted": 0.0, "solved": "no", "satisfaction": "other"}),
