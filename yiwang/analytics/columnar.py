@@ -262,7 +262,8 @@ def _packed(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
     """``keys`` (int64 columns, the most significant first) packed into as few int64 words as
     hold them, ordered and compared as the keys are: each column becomes its rank above its
     smallest value (NONE, the smallest int64, becomes 0) in as many bits as its largest rank needs.
-    Sorting 2.5 M daily rows by eight keys took 2.9 s, by the two words they fit in 1.1 s."""
+    Sorting 2.5 M rows shaped like a street bucket's daily rows by their eight keys took 2.9 s, by
+    the two words they fit in 1.1 s."""
     words: list[np.ndarray] = []
     bits_used = 0
     for key in keys:
