@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,6 +267,23 @@ def test_the_database_reads_the_fields_of_the_data_as_python_does(world: World) 
     assert len(read) == len(expected) > len(values)  # with the events of the case's registration
     for field in ("case", "kind", "at", "day", "lead", "due", "flags", "satisfaction"):
         assert np.array_equal(getattr(read, field), getattr(expected, field)), field
+
+
+def _planner_settings() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting FROM pg_settings WHERE name IN ('enable_indexscan', "
+            "'max_parallel_workers_per_gather') ORDER BY name"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_reading_a_range_leaves_the_callers_transaction_planning_as_before(world: World) -> None:
+    case = new_case(world, at=WEDNESDAY)
+    before = _planner_settings()
+    assert len(columnar.read_columns(case.pk, case.pk + 1, upto=10**12)) > 0
+    assert _planner_settings() == before
 
 
 @pytest.mark.postgres

@@ -209,11 +209,14 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
         # A bitmap scan, not the planner's index scan: it reads each heap page of the range once, in
         # the table's order, where the index scan went to a page per event (at 10 M cases a range
         # read 1.8 → 1.5 s with the pages cached, 2.0–2.9 → 2.0–2.2 s from disk). Not in parallel:
-        # a rebuild's workers already keep every core busy.
+        # a rebuild's workers already keep every core busy. Set back afterwards: called inside a
+        # caller's transaction, the settings would otherwise last until it ends.
         raw.execute("SET LOCAL enable_indexscan = off")
         raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         raw.execute(sql, params, binary=True)
         row = raw.fetchone()
+        raw.execute("SET LOCAL enable_indexscan TO DEFAULT")
+        raw.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
     assert row is not None
     fields = {name: _array(data, dtype) for (name, _, dtype), data in zip(_ARRAYS, row, strict=True)}
     order = np.lexsort((fields["id"], fields["case"]))
