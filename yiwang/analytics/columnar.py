@@ -272,7 +272,7 @@ def _packed(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
     for key in keys:
         present = key != NONE
         base = int(key[present].min()) - 1 if present.any() else 0
-        rank = np.where(present, key - base, 0)
+        rank = np.where(present, key, base) - base  # NONE to 0 without wrapping around
         bits = max(int(rank.max(initial=0)).bit_length(), 1)
         if words and bits_used + bits <= 63:
             words[-1] = (words[-1] << bits) | rank
