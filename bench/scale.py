@@ -433,7 +433,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int)
     parser.add_argument("--grids", type=int)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="rollup rebuild processes (PostgreSQL)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="rollup rebuild processes (PostgreSQL; default: one more than the cores)",
+    )
     parser.add_argument("--chunk", type=int, default=50_000, help="cases per rebuild range")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the rollups of existing data")
     parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")

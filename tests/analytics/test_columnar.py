@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -352,3 +353,17 @@ def test_grouping_sums_beyond_32_bits_exactly() -> None:
     counts = np.array([[2**31 - 1], [2**31 - 1], [1]], dtype=np.int64)
     grouped = columnar.grouped_rows(day, dims, [], counts)
     assert _as_rows(grouped) == [(0, 5, 2**32 - 2), (0, 6, 1)]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"])
+def test_the_local_day_of_each_moment_is_the_day_python_gives_across_changes_of_offset(zone: str) -> None:
+    # Every half hour of two years, a microsecond either side: New York's and Lord Howe's offsets
+    # change at such moments (Lord Howe by half an hour, at half past in UTC), and days begin at them.
+    tz = ZoneInfo(zone)
+    half_hours = np.arange(0, 2 * 366 * 48, dtype=np.int64) * 1_800_000_000 + 820 * 86_400_000_000
+    at = np.concatenate([half_hours - 1, half_hours, half_hours + 1])
+    expected = [
+        ((columnar.EPOCH + dt.timedelta(microseconds=m)).astimezone(tz).date() - columnar.EPOCH_DAY).days
+        for m in at.tolist()
+    ]
+    assert columnar.local_days(at, tz).tolist() == expected

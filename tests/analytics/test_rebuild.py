@@ -18,7 +18,7 @@ from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rebuild, rollup
 from yiwang.analytics.models import LEVELS, PERIOD_START, DailyRollup, RollupState
-from yiwang.analytics.rollup_store import drop_secondary, period_start_sql, set_autovacuum
+from yiwang.analytics.rollup_store import drop_indexes, period_start_sql, set_autovacuum
 
 
 def _all_levels() -> dict[str, set[tuple]]:
@@ -146,23 +146,20 @@ def test_a_forced_rebuild_builds_the_keys_and_indexes_a_dead_one_dropped(world: 
     declared = _declared_keys_and_indexes()
     assert len(declared) == len(DailyRollup._meta.indexes) + len(DailyRollup._meta.constraints)
     # Where a rebuild that died in its ranges left the table (PostgreSQL): no key, index or primary key.
-    drop_secondary(DailyRollup, primary=True)
+    drop_indexes(DailyRollup)
     RollupState.objects.filter(pk=1).update(rebuilding_since=timezone.now())
     call_command("rollup", "rebuild", "--force")
     assert _declared_keys_and_indexes() == declared
     assert rollup.verify() == []
     if connection.vendor == "postgresql":
-        # The key is a constraint again, not only a unique index (a later migration drops it as one).
+        # The key is the primary key again, a constraint and not only a unique index.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT contype FROM pg_constraint WHERE conname = %s", ["analytics_dailyrollup_key"]
-            )
-            assert cursor.fetchall() == [("u",)]
-            cursor.execute(
-                "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid = CAST(%s AS regclass)",
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'p' "
+                "AND conrelid = CAST(%s AS regclass)",
                 [DailyRollup._meta.db_table],
             )
-            assert cursor.fetchall() == [(f"{DailyRollup._meta.db_table}_pkey",)]
+            assert cursor.fetchall() == [(f"{DailyRollup._meta.db_table}_pkey", "PRIMARY KEY (key)")]
     new_case(world, at=WEDNESDAY)
     rollup.catch_up()  # the upsert names the key as its conflict target
     assert sum(c["registered"] for c in stored().values()) == 2

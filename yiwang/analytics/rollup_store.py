@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.db import connection, models
 
@@ -128,12 +128,12 @@ def add_counts(level: Level, counts: Mapping[tuple[Any, ...], list[int]]) -> Non
         )
 
 
-def drop_secondary(*tables: type[models.Model], primary: bool = False) -> None:
-    """On PostgreSQL, drop the indexes and unique constraints of ``tables`` (and, with ``primary``,
-    their primary keys): filling millions of rows into a table with its indexes in place cost
-    several times more than inserting them bare and building each index in one sort
-    (:func:`add_declared`). Even the primary key's index, whose ids only grow, made a COPY of
-    daily rows half as slow again (0.73 s against 0.45 s for 213,000 rows)."""
+def drop_indexes(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, drop the indexes, unique constraints and primary keys of ``tables``: filling
+    millions of rows into a table with its indexes in place cost several times more than inserting
+    them bare and building each index in one sort (:func:`add_declared`). Even an index whose
+    values only grow (the former ``id`` primary key) made a COPY of daily rows half as slow again
+    (0.73 s against 0.45 s for 213,000 rows)."""
     if connection.vendor != "postgresql":
         return
     names = [t._meta.db_table for t in tables]
@@ -141,7 +141,7 @@ def drop_secondary(*tables: type[models.Model], primary: bool = False) -> None:
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c "
             "WHERE c.contype = ANY(%s) AND c.conrelid = ANY(CAST(%s AS regclass[]))",
-            [["u", "p"] if primary else ["u"], names],
+            [["u", "p"], names],
         )
         for table, name in cursor.fetchall():
             cursor.execute(
@@ -181,7 +181,7 @@ def analyze(*tables: type[models.Model]) -> None:
     _each_table("ANALYZE {t}", tables)
 
 
-# In :func:`declared`: the primary key (which :func:`drop_secondary` may have dropped).
+# In :func:`declared`: the primary key (which :func:`drop_indexes` may have dropped).
 PRIMARY = "primary key"
 
 
@@ -193,23 +193,15 @@ def declared(model: type[models.Model]) -> list[str]:
 
 @dataclass(frozen=True)
 class Key:
-    """A key of a table: its constraint (and index) name, ``PRIMARY KEY`` or ``UNIQUE``, its columns."""
+    """A table's primary key: its constraint (and index) name, as PostgreSQL names it, and columns."""
 
     name: str
-    kind: Literal["PRIMARY KEY", "UNIQUE"]
     columns: list[str]
 
 
-def _keys(model: type[models.Model]) -> dict[str, Key]:
-    """The keys ``model`` declares by their names in :func:`declared`: the primary key (named as
-    PostgreSQL names it) and the plain unique constraints (the rollups' keys)."""
+def _primary_key(model: type[models.Model]) -> Key:
     table = model._meta.db_table
-    keys = {PRIMARY: Key(f"{table}_pkey", "PRIMARY KEY", [model._meta.pk.column or "id"])}
-    for c in model._meta.constraints:
-        if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None:
-            columns = [model._meta.get_field(f).column for f in c.fields]  # type: ignore[union-attr]
-            keys[c.name] = Key(c.name, "UNIQUE", columns)  # type: ignore[arg-type]
-    return keys
+    return Key(f"{table}_pkey", [model._meta.pk.column or "id"])
 
 
 def _constraint_exists(table: str, name: str) -> bool:
@@ -223,14 +215,15 @@ def _constraint_exists(table: str, name: str) -> bool:
 
 def build_declared(model: type[models.Model], name: str) -> None:
     """On PostgreSQL, build the index or constraint ``name`` that ``model`` declares (after
-    :func:`drop_secondary`; from the model, so a rebuild that died between the two is mended by the
-    next one). A key gets only its unique index here (built under a SHARE lock, which lets readers
-    and other index builds of the table go on); :func:`attach_keys` makes it the constraint."""
+    :func:`drop_indexes`; from the model, so a rebuild that died between the two is mended by the
+    next one). The primary key gets only its unique index here (built under a SHARE lock, which
+    lets readers and other index builds of the table go on); :func:`attach_keys` makes it the
+    constraint."""
     if connection.vendor != "postgresql":
         return
     table = model._meta.db_table
-    key = _keys(model).get(name)
-    if key is not None:
+    if name == PRIMARY:
+        key = _primary_key(model)
         if not _constraint_exists(table, key.name):
             q = connection.ops.quote_name
             with connection.cursor() as cursor:
@@ -253,27 +246,25 @@ def build_declared(model: type[models.Model], name: str) -> None:
 
 
 def attach_keys(*tables: type[models.Model]) -> None:
-    """On PostgreSQL, make each key's unique index (:func:`build_declared`) its constraint: ALTER
+    """On PostgreSQL, make each primary key's unique index (:func:`build_declared`) its constraint: ALTER
     TABLE … USING INDEX, a catalogue change, but under an exclusive lock that waits for every other
     session using the table. So it comes after all the index builds and sums that read the tables
-    (at 10 M cases, attached beside them, a key waited 26 s for a sum reading its table). A unique
-    constraint comes back only if the rows keep it."""
+    (at 10 M cases, attached beside them, a key waited 26 s for a sum reading its table)."""
     if connection.vendor != "postgresql":
         return
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         for model in tables:
             table = model._meta.db_table
-            for key in _keys(model).values():
-                if not _constraint_exists(table, key.name):
-                    cursor.execute(
-                        _sql(
-                            "ALTER TABLE {t} ADD CONSTRAINT {n} {k} USING INDEX {n}",
-                            t=q(table),
-                            n=q(key.name),
-                            k=key.kind,
-                        )
+            key = _primary_key(model)
+            if not _constraint_exists(table, key.name):
+                cursor.execute(
+                    _sql(
+                        "ALTER TABLE {t} ADD CONSTRAINT {n} PRIMARY KEY USING INDEX {n}",
+                        t=q(table),
+                        n=q(key.name),
                     )
+                )
 
 
 def add_declared(*tables: type[models.Model]) -> None:
@@ -288,9 +279,9 @@ def add_declared(*tables: type[models.Model]) -> None:
 
 @contextmanager
 def indexes_set_aside(*tables: type[models.Model]) -> Iterator[None]:
-    """:func:`drop_secondary`, the body, :func:`add_declared`. Run it inside a transaction (a
+    """:func:`drop_indexes`, the body, :func:`add_declared`. Run it inside a transaction (a
     failure brings everything back with the rollback); readers of the tables wait for it."""
-    drop_secondary(*tables)
+    drop_indexes(*tables)
     yield
     add_declared(*tables)
 

@@ -3,6 +3,7 @@ grid's running totals, a cache of them: ``analytics.grid_totals``)."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -31,7 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="events per transaction")
         parser.add_argument("--limit", type=int, default=50, help="verify: differences to print")
         parser.add_argument(
-            "--workers", type=int, default=1, help="rebuild: processes counting in parallel (PostgreSQL)"
+            "--workers",
+            type=int,
+            # One more than the cores: each process waits for its database session part of the time.
+            default=(os.cpu_count() or 1) + 1,
+            help="rebuild: processes counting in parallel (PostgreSQL; default: one more than the cores)",
         )
         parser.add_argument(
             "--force", action="store_true", help="rebuild: even though an earlier rebuild never finished"
