@@ -206,3 +206,19 @@ def test_every_rollup_key_compares_as_bytes(db: None) -> None:
     for key in keys:
         DailyRollup.objects.create(key=key, day=dt.date(2026, 1, 1))
     assert list(DailyRollup.objects.order_by("key").values_list("key", flat=True)) == sorted(keys)
+
+
+def test_each_rollup_table_is_keyed_by_its_key_alone(db: None) -> None:
+    # The key is the primary key (migration 0013): no id column, and no second index on the key (the
+    # LIKE index Django adds to a text primary key on PostgreSQL, or the former unique constraint).
+    for level in LEVELS:
+        table = level.model._meta.db_table
+        with connection.cursor() as cursor:
+            on_key = [
+                c
+                for c in connection.introspection.get_constraints(cursor, table).values()
+                if c["columns"] == ["key"]
+            ]
+            columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+        assert [c["primary_key"] for c in on_key] == [True], table
+        assert "id" not in columns
