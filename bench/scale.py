@@ -436,7 +436,6 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=(os.cpu_count() or 1) + 1,
         help="rollup rebuild processes (PostgreSQL; default: one more than the cores)",
     )
     parser.add_argument("--chunk", type=int, default=50_000, help="cases per rebuild range")
@@ -470,6 +469,7 @@ def main() -> None:
     from yiwang.cases.models import Case, CaseEvent, Category
 
     vendor = connection.vendor
+    workers = args.workers or rebuild.DEFAULT_WORKERS
     lines: list[str] = []
 
     def say(text: str) -> None:
@@ -511,7 +511,7 @@ def main() -> None:
             if progress.done == progress.total:
                 step_ends[progress.step] = time.perf_counter() - t
 
-        rebuild.rebuild(workers=args.workers, chunk=args.chunk, force=True, progress=at_step_end)
+        rebuild.rebuild(workers=workers, chunk=args.chunk, force=True, progress=at_step_end)
         rebuild_s = time.perf_counter() - t
     # Every grid's running totals, as the catch-up job writes them after a rebuild (nothing to do
     # when an earlier run filled them).
@@ -534,7 +534,7 @@ def main() -> None:
         say(generation_note.read_text().strip())
     if rebuild_s:
         say(
-            f"| `rollup rebuild` ({args.workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; "
+            f"| `rollup rebuild` ({workers if vendor == 'postgresql' else 1} process(es)) | {rebuild_s / 60:.1f} min | {n_events / rebuild_s:,.0f} events/s; "
             + _rebuild_steps(step_ends, rebuild_s)
             + "; rows: "
             + ", ".join(f"{k} {v:,}" for k, v in level_rows.items())

@@ -3,7 +3,6 @@ grid's running totals, a cache of them: ``analytics.grid_totals``)."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -34,8 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            # One more than the cores: each process waits for its database session part of the time.
-            default=(os.cpu_count() or 1) + 1,
+            default=rebuild.DEFAULT_WORKERS,
             help="rebuild: processes counting in parallel (PostgreSQL; default: one more than the cores)",
         )
         parser.add_argument(
