@@ -98,6 +98,8 @@ class EventColumns:
     due: np.ndarray  # int64 microseconds: the due moment the event carries, or NONE
     flags: np.ndarray  # int16 bits: CONTACTED, SOLVED (call-backs), ACCEPT_CLOCK (breaches)
     satisfaction: np.ndarray  # int16, a code of SATISFACTIONS
+    # int64: each event's id, where read from the database (a rebuild keeps those of its overlap window)
+    id: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.case)
@@ -229,6 +231,7 @@ def read_columns(lo: int, hi: int, *, upto: int) -> EventColumns:
         due=fields["due"][order].astype(np.int64),
         flags=fields["flags"][order].astype(np.int16),
         satisfaction=fields["satisfaction"][order].astype(np.int16),
+        id=fields["id"][order].astype(np.int64),
     )
 
 
