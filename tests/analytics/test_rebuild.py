@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tests.analytics.helpers import play, stored
 from tests.cases.conftest import WEDNESDAY, new_case
 from tests.world import World
 from yiwang.analytics import rebuild, rollup
-from yiwang.analytics.models import LEVELS, PERIOD_START, DailyRollup, ProcessedEvent, RollupState
+from yiwang.analytics.models import LEVELS, MILESTONES, PERIOD_START, DailyRollup, ProcessedEvent, RollupState
 from yiwang.analytics.rollup_store import drop_indexes, period_start_sql, set_autovacuum
 
 
@@ -238,3 +238,14 @@ def test_each_rollup_table_is_keyed_by_its_key_alone(db: None) -> None:
             columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
         assert [c["primary_key"] for c in on_key] == [True], table
         assert "id" not in columns
+
+
+@pytest.mark.parametrize("level", LEVELS, ids=lambda level: level.model.__name__)
+def test_the_database_refuses_a_negative_count_in_any_rollup(db: None, level: Any) -> None:
+    # One check per row over all the counts (migration 0014), not one per count.
+    day = {level.period_field: dt.date(2026, 1, 1)}
+    level.model.objects.create(key="zero", **day)
+    for milestone in MILESTONES:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            level.model.objects.create(key=milestone, **day, **{milestone: -1})
+    assert list(level.model.objects.values_list("key", flat=True)) == ["zero"]

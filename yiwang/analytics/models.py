@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Least
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 # The counted milestones, in the order of the flow. Each is a column of :class:`DailyRollup`; the
@@ -77,26 +79,34 @@ def _key(max_length: int) -> Any:
 class MilestoneCounts(models.Model):
     """The counted milestones (see :data:`MILESTONES`), shared by the day and month levels."""
 
-    registered = models.PositiveIntegerField(_("立案数"), default=0)
-    dispatched = models.PositiveIntegerField(_("派遣数"), default=0)
-    signed = models.PositiveIntegerField(_("签收数"), default=0)
-    signed_in_time = models.PositiveIntegerField(_("按时签收数"), default=0)
-    resolved = models.PositiveIntegerField(_("处置数"), default=0)
-    resolved_in_time = models.PositiveIntegerField(_("按期处置数"), default=0)
-    reworked = models.PositiveIntegerField(_("返工数"), default=0)
-    closed = models.PositiveIntegerField(_("结案数"), default=0)
-    closed_in_time = models.PositiveIntegerField(_("按期结案数"), default=0)
-    called_back = models.PositiveIntegerField(_("回访数"), default=0)
-    contacted = models.PositiveIntegerField(_("联系数"), default=0)
-    solved = models.PositiveIntegerField(_("解决数"), default=0)
-    satisfied = models.PositiveIntegerField(_("满意数"), default=0)
-    basically_satisfied = models.PositiveIntegerField(_("基本满意数"), default=0)
-    unsatisfied = models.PositiveIntegerField(_("不满意数"), default=0)
-    reopened = models.PositiveIntegerField(_("二次办理数"), default=0)
-    overdue = models.PositiveIntegerField(_("超时数"), default=0)
+    registered = models.IntegerField(_("立案数"), default=0)
+    dispatched = models.IntegerField(_("派遣数"), default=0)
+    signed = models.IntegerField(_("签收数"), default=0)
+    signed_in_time = models.IntegerField(_("按时签收数"), default=0)
+    resolved = models.IntegerField(_("处置数"), default=0)
+    resolved_in_time = models.IntegerField(_("按期处置数"), default=0)
+    reworked = models.IntegerField(_("返工数"), default=0)
+    closed = models.IntegerField(_("结案数"), default=0)
+    closed_in_time = models.IntegerField(_("按期结案数"), default=0)
+    called_back = models.IntegerField(_("回访数"), default=0)
+    contacted = models.IntegerField(_("联系数"), default=0)
+    solved = models.IntegerField(_("解决数"), default=0)
+    satisfied = models.IntegerField(_("满意数"), default=0)
+    basically_satisfied = models.IntegerField(_("基本满意数"), default=0)
+    unsatisfied = models.IntegerField(_("不满意数"), default=0)
+    reopened = models.IntegerField(_("二次办理数"), default=0)
+    overdue = models.IntegerField(_("超时数"), default=0)
 
     class Meta:
         abstract = True
+        # No count is negative: one check of the least, where a PositiveIntegerField per count was
+        # 17 checks per row written (a rebuild writes 60 M rows at 10 M cases; inserting 3 M daily
+        # rows took 5.0 s with the 17, 3.6 s without, 3.3–3.6 s with this one).
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Least(*MILESTONES), 0), name="%(class)s_counts_not_negative"
+            )
+        ]
 
 
 class DailyRollup(MilestoneCounts):
@@ -114,7 +124,7 @@ class DailyRollup(MilestoneCounts):
     channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
     department = _dim("people.Department", _("主办单位"))
 
-    class Meta:
+    class Meta(MilestoneCounts.Meta):
         verbose_name = _("日统计")
         verbose_name_plural = _("日统计")
         ordering = ["day", "key"]
@@ -142,7 +152,7 @@ class MonthlyRollup(MilestoneCounts):
     channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
     department = _dim("people.Department", _("主办单位"))
 
-    class Meta:
+    class Meta(MilestoneCounts.Meta):
         verbose_name = _("月统计")
         verbose_name_plural = _("月统计")
         ordering = ["month", "key"]
@@ -156,7 +166,7 @@ class MonthlyRollup(MilestoneCounts):
 class CoarseRollup(MilestoneCounts):
     key = _key(80)
 
-    class Meta:
+    class Meta(MilestoneCounts.Meta):
         abstract = True
 
     def __str__(self) -> str:
