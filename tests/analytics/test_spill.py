@@ -13,7 +13,7 @@ import pytest
 
 from yiwang.analytics import spill
 from yiwang.analytics.columnar import EPOCH_DAY, NONE, DailyRows
-from yiwang.analytics.models import DAILY, DIMENSIONS, MILESTONES, PERIOD_START
+from yiwang.analytics.models import DAILY, DIMENSIONS, LEVELS, MILESTONES, PERIOD_START
 
 STREETS = [NONE, 1, 2, 3, 17, 18, 33, 1_000_003]
 
@@ -101,3 +101,29 @@ def test_the_period_of_a_day_is_the_one_the_incremental_path_computes(period: st
     days = np.array([(d - EPOCH_DAY).days for d in _DAYS], dtype=np.int64)
     starts = spill.period_start(period, days)
     assert [EPOCH_DAY + dt.timedelta(days=int(s)) for s in starts] == [PERIOD_START[period](d) for d in _DAYS]
+
+
+def test_a_street_level_kept_by_each_bucket_comes_back_whole_with_its_channels(tmp_path: Path) -> None:
+    # The levels without a street are summed from these rows at the end of a rebuild.
+    rng = random.Random(4)
+    level = next(lv for lv in spill.streetless_sources() if "channel" in lv.dims)
+    first, second = _rows(rng, 50, ["web", "grid_patrol"]), _rows(rng, 30, ["grid_patrol", "hotline_12345"])
+    keep = {d: v for d, v in first.dims.items() if d in level.dims}
+    spill.keep_level(tmp_path, level, 0, DailyRows(first.day, keep, first.channels, first.counts))
+    keep = {d: v for d, v in second.dims.items() if d in level.dims}
+    spill.keep_level(tmp_path, level, 3, DailyRows(second.day, keep, second.channels, second.counts))
+    back = spill.kept_level(tmp_path, level)
+    assert list(back.dims) == list(level.dims)
+    expected = [
+        (*row[:1], *(row[1 + DIMENSIONS.index(d)] for d in level.dims), *row[1 + len(DIMENSIONS) :])
+        for row in _as_set(first) + _as_set(second)
+    ]
+    assert _as_set(back) == sorted(expected)
+    assert list(tmp_path.glob("*.json")) == []  # apart from the ranges' files, which buckets read
+
+
+def test_the_buckets_and_the_sums_at_the_end_fill_every_level_once() -> None:
+    street, streetless = spill.street_levels(), spill.streetless_levels()
+    assert sorted([DAILY, *street, *streetless], key=LEVELS.index) == list(LEVELS)
+    assert all("street_id" in level.dims for level in spill.streetless_sources())
+    assert not any("street_id" in level.dims for level in streetless)

@@ -12,8 +12,9 @@ and department):
 * on PostgreSQL each range writes its daily rows to files (:mod:`.spill`), by street bucket; each
   bucket is then summed in numpy into its daily rows and the levels that keep the street, and
   COPYed into tables whose indexes and keys were dropped at the start. Then, in :func:`finish_tasks`
-  shared by the workers: the levels without a street summed in SQL from the street levels, and
-  every index and key built again from the models' declarations, one per task;
+  shared by the workers: the levels without a street summed in numpy from the street levels' rows
+  the buckets kept in files, and every index and key built again from the models' declarations,
+  one per task;
 * on SQLite (one process; a unique key written into the table definition cannot be dropped) each
   range appends to a stage table, summed into the daily rows at the end, and each coarser level is
   filled from the smallest level already filled, in one transaction.
@@ -210,32 +211,19 @@ def _derive(levels: list[Level], filled: list[Level]) -> None:
         filled.append(level)
 
 
-def _streetless() -> list[Level]:
-    """The coarser levels without a street: summed in SQL from the street levels (PostgreSQL)."""
-    street = spill.street_levels()
-    return [level for level in _coarser() if level not in street]
-
-
-def _sum_streetless() -> None:
-    levels = _streetless()
-    with indexes_set_aside(*(level.model for level in levels)):
-        _derive(levels, [DAILY, *spill.street_levels()])
-
-
-# A task of a PostgreSQL rebuild's end: ("levels",) sums the levels without a street; ("index",
-# model label, name) builds one declared index (or key's unique index) of the daily or a street
-# level. Each runs in its own transaction in one of the workers, so both cores work; two sessions
+# A task of a PostgreSQL rebuild's end: ("levels", spill directory) sums the levels without a
+# street; ("index", model label, name) builds one declared index (or key's unique index) of the
+# daily or a street level. Each runs in its own transaction in one of the workers, so both cores work; two sessions
 # may build indexes of the same table at once (CREATE INDEX takes a SHARE lock). The keys are made
 # constraints after the last task (``attach_keys``), when no other session uses the tables.
 Task = tuple[str, ...]
 
 
-def finish_tasks() -> list[Task]:
-    """The end's tasks: the levels without a street first (they read the street levels, so their
-    sums are over before those tables' indexes are built), then the indexes, the daily table's
-    (the longest) first, so the last tasks to start are short."""
+def finish_tasks(spill_to: str) -> list[Task]:
+    """The end's tasks: the levels without a street, then the indexes, the daily table's (the
+    longest) first, so the last tasks to start are short."""
     indexes = [("index", model._meta.label, name) for model in _street_models() for name in declared(model)]
-    return [("levels",), *indexes]
+    return [("levels", spill_to), *indexes]
 
 
 def finish_task(task: Task) -> None:
@@ -244,7 +232,8 @@ def finish_task(task: Task) -> None:
     with transaction.atomic():
         bulk_session()
         if task[0] == "levels":
-            _sum_streetless()
+            with indexes_set_aside(*(level.model for level in spill.streetless_levels())):
+                spill.sum_streetless(Path(task[1]))
         else:
             build_declared(apps.get_model(task[1]), task[2])
 
@@ -307,14 +296,13 @@ def rebuild(
             if directory is not None:
                 buckets = [(spill_to, bucket) for bucket in range(spill.BUCKETS)]
                 list(run("buckets", rebuild_worker.sum_bucket if pool else sum_bucket, buckets))
-        if _direct():
-            analyze(*_street_models())
-            tasks = [(task,) for task in finish_tasks()]
-            list(run("indexes", rebuild_worker.finish_task if pool else finish_task, tasks))
-            with transaction.atomic():
-                attach_keys(*_street_models())
-                set_autovacuum(*_written(), enabled=True)
-        else:
+                analyze(*_street_models())
+                tasks = [(task,) for task in finish_tasks(spill_to)]
+                list(run("indexes", rebuild_worker.finish_task if pool else finish_task, tasks))
+                with transaction.atomic():
+                    attach_keys(*_street_models())
+                    set_autovacuum(*_written(), enabled=True)
+        if not _direct():
             with transaction.atomic(), indexes_set_aside(*(level.model for level in _coarser())):
                 bulk_session()
                 fill_from_stage(STAGE)

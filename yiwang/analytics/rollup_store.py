@@ -186,8 +186,10 @@ PRIMARY = "primary key"
 
 
 def declared(model: type[models.Model]) -> list[str]:
-    """The names of the indexes and constraints ``model`` declares, and :data:`PRIMARY`."""
-    names = [index.name for index in model._meta.indexes] + [c.name for c in model._meta.constraints]
+    """The names of the indexes and unique constraints ``model`` declares, and :data:`PRIMARY`: what
+    :func:`drop_indexes` drops (a check stays in place)."""
+    unique = [c.name for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
+    names = [index.name for index in model._meta.indexes] + unique
     return [PRIMARY, *names]
 
 
