@@ -213,9 +213,10 @@ def _derive(levels: list[Level], filled: list[Level]) -> None:
 
 # A task of a PostgreSQL rebuild's end: ("levels", spill directory) sums the levels without a
 # street; ("index", model label, name) builds one declared index (or key's unique index) of the
-# daily or a street level. Each runs in its own transaction in one of the workers, so both cores work; two sessions
-# may build indexes of the same table at once (CREATE INDEX takes a SHARE lock). The keys are made
-# constraints after the last task (``attach_keys``), when no other session uses the tables.
+# daily or a street level. Each runs in its own transaction in one of the workers, so both cores
+# work; two sessions may build indexes of the same table at once (CREATE INDEX takes a SHARE lock).
+# The keys are made constraints after the last task (``attach_keys``), when no other session uses
+# the tables.
 Task = tuple[str, ...]
 
 
