@@ -113,9 +113,9 @@ def _joined(
     rows (not summed), channels numbered anew across pieces."""
     channels: dict[str, int] = {}
     keys, counts = [], []
+    channel = 1 + dims.index("channel") if "channel" in dims else None
     for piece_keys, piece_counts, names in pieces:
-        if "channel" in dims:
-            channel = 1 + dims.index("channel")
+        if channel is not None:
             renumber = np.array([channels.setdefault(c, len(channels)) for c in names], dtype=np.int64)
             piece_keys[channel] = renumber[piece_keys[channel]]
         keys.append(piece_keys)
@@ -190,21 +190,24 @@ def sum_bucket(directory: Path, bucket: int) -> int:
     written = {DAILY: grouped_rows(raw.day, raw.dims, raw.channels, raw.counts)}
     del raw
     copy_level(DAILY, written[DAILY])
-    sources = streetless_sources()
-    for level in street_levels():
-        source = smallest_source(level, list(written))
-        written[level] = summed(level, source, written[source])
-        copy_level(level, written[level])
-        if level in sources:
-            keep_level(directory, level, bucket, written[level])
+    _write_summed(street_levels(), written)
+    for level in streetless_sources():
+        keep_level(directory, level, bucket, written[level])
     return len(written[DAILY])
 
 
 def sum_streetless(directory: Path) -> None:
     """Write the levels without a street, summed from the street levels kept by every bucket. The
     caller holds the transaction (the tables' indexes are set aside)."""
-    written = {level: kept_level(directory, level) for level in streetless_sources()}
-    for level in streetless_levels():
+    _write_summed(
+        streetless_levels(), {level: kept_level(directory, level) for level in streetless_sources()}
+    )
+
+
+def _write_summed(levels: list[Level], written: dict[Level, DailyRows]) -> None:
+    """Sum each of ``levels`` (in fill order) from the smallest level in ``written`` that keeps its
+    dimensions, COPY it, and add it to ``written``."""
+    for level in levels:
         source = smallest_source(level, list(written))
         written[level] = summed(level, source, written[source])
         copy_level(level, written[level])
