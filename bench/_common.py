@@ -45,10 +45,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[list[float], object]:
-    """Run ``fn`` ``repeats`` times; return the wall times (s) and the last result."""
+def timed(
+    fn: Callable[[], object], repeats: int = 3, before: Callable[[], object] | None = None
+) -> tuple[list[float], object]:
+    """Run ``fn`` ``repeats`` times (each after ``before``, not timed); return the wall times (s)
+    and the last result."""
     times, result = [], None
     for _ in range(repeats):
+        if before is not None:
+            before()
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)

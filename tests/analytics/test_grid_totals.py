@@ -26,6 +26,7 @@ from yiwang.cases.models import Case
 
 D = dt.date
 DAY = dt.timedelta(days=1)
+READS_A_ROW = 'SELECT id, day, data FROM "analytics_gridtotals"'  # a stored row's totals read
 
 
 def _through() -> dt.date | None:
@@ -81,15 +82,15 @@ def played(world: World) -> World:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("filled", ["through yesterday", "part way"])
+@pytest.mark.parametrize("filled", ["through today", "part way"])
 def test_grid_tables_from_the_totals_equal_the_rollup_rows_for_any_period_and_scope(
     played: World, filled: str
 ) -> None:
     world, today = played, timezone.localdate()
     first = grid_totals._first_rollup_day()
     assert first is not None
-    grid_totals.fill(until=None if filled == "through yesterday" else first + 30 * DAY)
-    assert _through() == (today - DAY if filled == "through yesterday" else first + 30 * DAY)
+    grid_totals.fill(until=None if filled == "through today" else first + 30 * DAY)
+    assert _through() == (today if filled == "through today" else first + 30 * DAY)
     assert GridTotals.objects.exists()
     for start, end in _periods(first, today):
         if start - DAY <= _through():  # type: ignore[operator]
@@ -131,7 +132,7 @@ def test_a_departments_scope_and_a_period_after_the_totals_are_read_from_the_rol
 def test_counts_of_an_earlier_day_move_the_totals_back_and_the_next_fill_rewrites_them(played: World) -> None:
     world, today = played, timezone.localdate()
     grid_totals.fill()
-    assert _through() == today - DAY
+    assert _through() == today
     first = grid_totals._first_rollup_day()
     assert first is not None
     # A case registered (and counted) on an earlier day: say, a backfilled record.
@@ -141,7 +142,7 @@ def test_counts_of_an_earlier_day_move_the_totals_back_and_the_next_fill_rewrite
     assert _through() == earlier - DAY
     _assert_grid_tables_equal_the_rows(world, first, today, None)  # the days after: from the rollups
     assert grid_totals.fill() > 0
-    assert _through() == today - DAY
+    assert _through() == today
     assert grid_totals.mismatched_days() == []
     _assert_grid_tables_equal_the_rows(world, earlier, today, None)
     assert late.grid_id in grid_totals.period_sums_by_grid(earlier, earlier, None).ids.tolist()  # type: ignore[union-attr]
@@ -175,7 +176,7 @@ def test_verify_reports_damaged_totals_reads_skip_them_and_rebuild_starts_them_a
     assert not GridTotals.objects.exists()
     assert grid_totals.period_sums_by_grid(days[0], today, None) is None
     rollup_catch_up.call()
-    assert _through() == today - DAY
+    assert _through() == today
     assert grid_totals.mismatched_days() == []
 
 
@@ -219,7 +220,7 @@ def test_a_period_read_again_is_kept_until_new_counts_or_a_fill_change_the_state
         return int(sums.counts["registered"].sum()), [q["sql"] for q in queries.captured_queries]
 
     before, first_read = registered_today_side()
-    assert any("analytics_gridtotals" in sql for sql in first_read)
+    assert any(READS_A_ROW in sql for sql in first_read)
     again, second_read = registered_today_side()
     assert again == before
     assert len(second_read) == 2  # the state's version and the leader's scope: nothing summed again
@@ -227,10 +228,64 @@ def test_a_period_read_again_is_kept_until_new_counts_or_a_fill_change_the_state
     rollup.catch_up()  # a new batch: the state's version moves on
     after, third_read = registered_today_side()
     assert after == before + 1
-    assert any("analytics_gridtotals" in sql for sql in third_read)
+    assert any(READS_A_ROW in sql for sql in third_read)
     grid_totals.fill()  # so does a fill, with the same sums
     assert registered_today_side()[0] == after
     _assert_grid_tables_equal_the_rows(world, first, today, world.grid_worker_a1)
+
+
+@pytest.mark.django_db
+def test_a_period_that_ended_before_today_stays_kept_while_todays_counts_change(played: World) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill()
+    start, end = first + 3 * DAY, first + 40 * DAY
+    before = grid_totals.period_sums_by_grid(start, end, world.leader)
+    assert before is not None
+    _new_case_on(world, today)
+    rollup_catch_up.call()  # counts today's case and writes today's totals again
+    assert _through() == today
+    with CaptureQueriesContext(connection) as queries:
+        kept = grid_totals.period_sums_by_grid(start, end, world.leader)
+    assert kept is not None
+    assert kept.counts["registered"] is before.counts["registered"]
+    assert not [q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"] or READS_A_ROW in q["sql"]]
+    # A case counted on one of the period's days rewrites its rows: the period is summed again.
+    _new_case_on(world, start + DAY)
+    rollup_catch_up.call()
+    with CaptureQueriesContext(connection) as queries:
+        again = grid_totals.period_sums_by_grid(start, end, world.leader)
+    assert again is not None
+    assert int(again.counts["registered"].sum()) == int(before.counts["registered"].sum()) + 1
+    assert any(READS_A_ROW in q["sql"] for q in queries.captured_queries)
+    _assert_grid_tables_equal_the_rows(world, start, end, world.leader)
+
+
+@pytest.mark.django_db
+def test_a_row_rewritten_between_reading_its_id_and_its_totals_is_not_read_as_zeros(
+    played: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, today = played, timezone.localdate()
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill()
+    read_state = grid_totals._state_and_rows
+
+    def then_a_fill_rewrites_the_rows(start: dt.date, end: dt.date) -> tuple[Any, ...] | None:
+        state = read_state(start, end)
+        grid_totals.stale_from(first + DAY)  # as counts of that day would: every later row is written again
+        grid_totals.fill()
+        return state
+
+    monkeypatch.setattr(grid_totals, "_state_and_rows", then_a_fill_rewrites_the_rows)
+    assert grid_totals.period_sums_by_grid(first, today, world.leader) is None  # the rollups answer
+    raced = scored.lowest_scores(start=first, end=today, group_by="grid", user=world.leader, limit=None)
+    monkeypatch.undo()
+    assert grid_totals.period_sums_by_grid(first, today, world.leader) is not None
+    assert (
+        scored.lowest_scores(start=first, end=today, group_by="grid", user=world.leader, limit=None) == raced
+    )
 
 
 @pytest.mark.django_db
@@ -246,7 +301,7 @@ def test_a_kept_periods_ranking_sums_nothing_again_and_follows_new_weights(playe
             scored.values_by("score", start=first, end=today, group_by="grid", user=user)
         # Neither the grids' sums nor the unplaced row's are read again; the score is not recomputed.
         assert not [
-            q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"] or "gridtotals" in q["sql"]
+            q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"] or READS_A_ROW in q["sql"]
         ]
     changed = MetricSettings.objects.update(
         response_weight=Decimal("0.600"), solve_weight=Decimal("0.200"), satisfaction_weight=Decimal("0.200")

@@ -8,7 +8,7 @@ from django.tasks import task
 @task
 def rollup_catch_up(batch: int = 2000) -> int:
     """Count the case events not counted yet into the rollups, then bring every grid's running
-    totals up to yesterday; run it periodically (every minute is plenty). Idempotent and safe with
+    totals up to today; run it periodically (every minute is plenty). Idempotent and safe with
     several workers; returns how many events it counted."""
     from yiwang.analytics import grid_totals
     from yiwang.analytics.rollup import catch_up
