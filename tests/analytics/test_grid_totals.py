@@ -74,6 +74,14 @@ def _assert_grid_tables_equal_the_rows(world: World, start: dt.date, end: dt.dat
         assert got.as_dict() == by_grid, value
 
 
+def _filled() -> dt.date:
+    """Fill the totals up to today; returns the first day with rollup rows."""
+    first = grid_totals._first_rollup_day()
+    assert first is not None
+    grid_totals.fill()
+    return first
+
+
 @pytest.fixture
 def played(world: World) -> World:
     play(world, random.Random(21), cases=30, steps=400, between=lambda: None)
@@ -196,9 +204,7 @@ def test_without_rollups_there_is_nothing_to_fill() -> None:
 
 @pytest.mark.django_db
 def test_a_period_before_the_first_counted_day_has_no_grid(played: World) -> None:
-    first = grid_totals._first_rollup_day()
-    assert first is not None
-    grid_totals.fill()
+    first = _filled()
     sums = grid_totals.period_sums_by_grid(first - 30 * DAY, first - DAY, None)
     assert sums is not None
     assert sums.ids.tolist() == []
@@ -237,9 +243,7 @@ def test_a_period_read_again_is_kept_until_new_counts_or_a_fill_change_the_state
 @pytest.mark.django_db
 def test_a_period_that_ended_before_today_stays_kept_while_todays_counts_change(played: World) -> None:
     world, today = played, timezone.localdate()
-    first = grid_totals._first_rollup_day()
-    assert first is not None
-    grid_totals.fill()
+    first = _filled()
     start, end = first + 3 * DAY, first + 40 * DAY
     before = grid_totals.period_sums_by_grid(start, end, world.leader)
     assert before is not None
@@ -267,9 +271,7 @@ def test_a_row_rewritten_between_reading_its_id_and_its_totals_is_not_read_as_ze
     played: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, today = played, timezone.localdate()
-    first = grid_totals._first_rollup_day()
-    assert first is not None
-    grid_totals.fill()
+    first = _filled()
     read_state = grid_totals._state_and_rows
 
     def then_a_fill_rewrites_the_rows(start: dt.date, end: dt.date) -> tuple[Any, ...] | None:
@@ -291,9 +293,7 @@ def test_a_row_rewritten_between_reading_its_id_and_its_totals_is_not_read_as_ze
 @pytest.mark.django_db
 def test_a_kept_periods_ranking_sums_nothing_again_and_follows_new_weights(played: World) -> None:
     world, today = played, timezone.localdate()
-    first = grid_totals._first_rollup_day()
-    assert first is not None
-    grid_totals.fill()
+    first = _filled()
     for user in (None, world.leader):  # two scopes: the unplaced row is kept for each
         _assert_grid_tables_equal_the_rows(world, first, today, user)
         with CaptureQueriesContext(connection) as queries:
