@@ -185,11 +185,14 @@ def _write_days(first: dt.date, last: dt.date, through: dt.date | None) -> None:
 
 
 def mismatched_days() -> list[dt.date]:
-    """The days up to ``grid_totals_through`` whose stored totals differ from the rollups' (a row
-    missing or extra included): ``rollup verify`` reports them, ``rollup rebuild`` rewrites them."""
+    """The days up to ``grid_totals_through``, today left out, whose stored totals differ from the
+    rollups' (a row missing or extra included): ``rollup verify`` reports them, ``rollup rebuild``
+    rewrites them. Today's row is written again after every catch-up that counts something today,
+    so a verify reading it while the job adds to today would report a difference that is not one."""
     through, first = _through(), _first_rollup_day()
     if through is None or first is None:
         return []
+    through = min(through, timezone.localdate() - DAY)
     stored = {row.day: row for row in GridTotals.objects.filter(day__lte=through)}
     wrong = []
     for day, counted, running in _running(first, through, _decode(None)):
@@ -307,7 +310,8 @@ def _every_grid_sums(
 
 
 def forget_kept_sums() -> None:
-    """Drop this process's kept sums (tests: a rolled-back test can leave the same state version)."""
+    """Drop this process's kept sums (tests: a rolled-back test can leave the same row ids and state
+    version)."""
     _every_grid_sums.cache_clear()
 
 
