@@ -229,12 +229,14 @@ def period_sums_by_grid(start: dt.date, end: dt.date, user: Any = None) -> GridS
     if start > end:
         return None
     state = _state_and_rows(start, end)
-    if state is None or state[2] is None or start - DAY > state[2]:
+    if state is None:
+        return None
+    high_water, updated_at, through, last_row, first_row = state
+    if through is None or start - DAY > through:
         return None
     allowed = _visible_grids(user)
     if allowed is None:
         return None
-    high_water, updated_at, through, last_row, first_row = state
     # Days after the totals come from the rollup rows, which change with the state's version.
     after = (high_water, updated_at, through) if end > through else None
     every = _every_grid_sums(start, end, last_row, first_row, after)
@@ -289,14 +291,17 @@ def _every_grid_sums(
     them kept): row ``last_row`` less row ``first_row``, plus, with ``after`` (the rollup state's
     version, its last field the day the totals run through), the rollup rows of the days after the
     totals; None when a stored row is unreadable or gone: read the rollups."""
-    rows = _rows(last_row, first_row)
-    if any(pk is not None and pk not in rows for pk in (last_row, first_row)):
-        return None  # rewritten by a fill since the state was read (its new id is never this one)
-    try:
-        sums = _add(_decode(rows.get(last_row)), -_decode(rows.get(first_row)))
-    except UnreadableTotals:
-        log.exception("grid totals unreadable: reading the rollups instead")
-        return None
+    if last_row == first_row:  # no day with counts inside the totals' part of the period
+        sums = _decode(None)
+    else:
+        rows = _rows(last_row, first_row)
+        if any(pk is not None and pk not in rows for pk in (last_row, first_row)):
+            return None  # rewritten by a fill since the state was read (its new id is never this one)
+        try:
+            sums = _add(_decode(rows.get(last_row)), -_decode(rows.get(first_row)))
+        except UnreadableTotals:
+            log.exception("grid totals unreadable: reading the rollups instead")
+            return None
     if after is not None:
         sums = _add(sums, _days_sums(after[2] + DAY, end))
     keep = sums.any(axis=0)
